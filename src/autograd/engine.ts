@@ -1,0 +1,120 @@
+import { fail, fmtShape } from "../errors";
+import { checkFinite, Node, savedTensors } from "../ops/op";
+import { sameShape } from "../tensor/shape";
+import type { Tensor } from "../tensor/tensor";
+import { isAnomalyEnabled, withGradMode } from "./mode";
+
+/**
+ * Reverse-mode differentiation over the recorded graph.
+ *
+ * 1. Order: every tensor reachable from the outputs through `gradFn`, sorted
+ *    so that a tensor comes after everything computed from it.
+ * 2. Walk that order from the outputs back: each node's op turns the
+ *    gradient of its output into gradients of its inputs, which are *added*
+ *    to what those inputs already received (a tensor used twice gets both).
+ *
+ * With `createGraph`, the backward ops themselves are recorded, so the
+ * gradients can be differentiated again.
+ */
+export interface BackwardOptions {
+  createGraph?: boolean;
+}
+
+function topoOrder(roots: readonly Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // iterative DFS: a long RNN graph is deeper than the call stack
+  const stack: [Tensor, number][] = [];
+  for (const r of roots) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    stack.push([r, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const inputs = top[0].gradFn?.inputs ?? [];
+      if (top[1] < inputs.length) {
+        const next = inputs[top[1]++];
+        if (next.requiresGrad && !seen.has(next)) {
+          seen.add(next);
+          stack.push([next, 0]);
+        }
+      } else {
+        order.push(top[0]);
+        stack.pop();
+      }
+    }
+  }
+  return order.reverse();
+}
+
+/** Computes d(roots)/d(every tensor in the graph), seeded with rootGrads. */
+export function propagate(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: BackwardOptions = {}): Map<Tensor, Tensor> {
+  const grads = new Map<Tensor, Tensor>();
+  roots.forEach((r, i) => accumulate(grads, r, rootGrads[i]));
+  const order = topoOrder(roots);
+  withGradMode(opts.createGraph ?? false, () => {
+    for (const t of order) {
+      const node = t.gradFn;
+      const g = grads.get(t);
+      if (!node || !g) continue;
+      checkVersions(node, t);
+      const gin = node.op.backward!(
+        { inputs: node.inputs, output: t, attrs: node.attrs, saved: node.saved },
+        g,
+      );
+      node.inputs.forEach((inp, i) => {
+        let gi = gin[i];
+        if (!inp.requiresGrad || !gi) return;
+        gi = sumToShape(gi, inp.shape);
+        if (!sameShape(gi.shape, inp.shape)) {
+          fail(`${node.op.name} (backward)`, `gradient for input ${i} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(inp.shape)}`);
+        }
+        if (isAnomalyEnabled()) {
+          try {
+            checkFinite(node.op.name, "backward", gi.backend, gi.data, node.inputs);
+          } catch (e) {
+            if (node.trace && e instanceof Error) e.message += `\nThe forward call was:\n${node.trace}`;
+            throw e;
+          }
+        }
+        accumulate(grads, inp, gi);
+      });
+    }
+  });
+  return grads;
+}
+
+function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
+  const prev = grads.get(t);
+  grads.set(t, prev ? prev.add(g) : g);
+}
+
+function checkVersions(node: Node, output: Tensor): void {
+  const saved = savedTensors(node.op, node.inputs, output);
+  saved.forEach((s, i) => {
+    if (s.version !== node.versions[i]) {
+      fail(
+        `${node.op.name} (backward)`,
+        `a tensor of shape ${fmtShape(s.shape)} that this op saved for backward was modified in place ` +
+          `after the forward pass (version ${node.versions[i]} then, ${s.version} now); ` +
+          `use an out-of-place op (e.g. x.add(y) instead of x.add_(y)) or .clone() it first`,
+      );
+    }
+  });
+}
+
+/**
+ * Undoes broadcasting: sums a gradient over the dimensions that broadcasting
+ * added or stretched, so it has the shape of the input it belongs to. Done
+ * here, once, so no backward rule handles broadcasting itself.
+ */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  if (lead < 0) return g; // the engine's shape check names the op
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  let r = dims.length ? g.sum(dims, true) : g;
+  if (lead > 0) r = r.reshape(shape);
+  return r;
+}

@@ -1,0 +1,227 @@
+import type { Conv2dParams, Pool2dParams } from "../backend";
+import { TypedArray, allocate } from "../../tensor/dtype";
+import { Shape } from "../../tensor/shape";
+import { JsArray, dataOf } from "./array";
+import { gemm } from "./matmul";
+
+/** Output size of a convolution or pooling window along one axis. */
+export function convOutSize(inp: number, k: number, stride: number, pad: number, dil: number): number {
+  return Math.floor((inp + 2 * pad - dil * (k - 1) - 1) / stride) + 1;
+}
+
+interface Geometry {
+  N: number; C: number; H: number; W: number;
+  O: number; kh: number; kw: number; Ho: number; Wo: number;
+  G: number; Cg: number; Og: number;
+  /** rows of the column matrix: Cg*kh*kw */
+  R: number;
+  /** columns of the column matrix: Ho*Wo */
+  P: number;
+}
+
+function geometry(xShape: Shape, wShape: Shape, p: Conv2dParams): Geometry {
+  const [N, C, H, W] = xShape;
+  const [O, Cg, kh, kw] = wShape;
+  const Ho = convOutSize(H, kh, p.stride[0], p.padding[0], p.dilation[0]);
+  const Wo = convOutSize(W, kw, p.stride[1], p.padding[1], p.dilation[1]);
+  return { N, C, H, W, O, kh, kw, Ho, Wo, G: p.groups, Cg, Og: O / p.groups, R: Cg * kh * kw, P: Ho * Wo };
+}
+
+/**
+ * im2col: unrolls every receptive field of one image (channels c0..c0+Cg)
+ * into a column, so that convolution becomes one matrix product:
+ *   col[(c*kh + i)*kw + j][oy*Wo + ox] = x[c0+c][oy*sh - ph + i*dh][ox*sw - pw + j*dw]
+ * with zeros where the window hangs over the padding.
+ */
+function im2col(x: TypedArray, xOff: number, g: Geometry, p: Conv2dParams, col: TypedArray): void {
+  const { H, W, kh, kw, Ho, Wo, Cg } = g;
+  const [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = xOff + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++, r++) {
+        let o = r * Ho * Wo;
+        for (let oy = 0; oy < Ho; oy++) {
+          const y = oy * sh - ph + i * dh;
+          if (y < 0 || y >= H) {
+            col.fill(0, o, o + Wo);
+            o += Wo;
+            continue;
+          }
+          const row = plane + y * W;
+          for (let ox = 0, xx = j * dw - pw; ox < Wo; ox++, xx += sw) col[o++] = xx >= 0 && xx < W ? x[row + xx] : 0;
+        }
+      }
+    }
+  }
+}
+
+/** col2im: the adjoint of im2col; adds each column entry back onto the pixel it came from. */
+function col2im(col: TypedArray, g: Geometry, p: Conv2dParams, x: TypedArray, xOff: number): void {
+  const { H, W, kh, kw, Ho, Wo, Cg } = g;
+  const [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = xOff + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++, r++) {
+        let o = r * Ho * Wo;
+        for (let oy = 0; oy < Ho; oy++) {
+          const y = oy * sh - ph + i * dh;
+          if (y < 0 || y >= H) {
+            o += Wo;
+            continue;
+          }
+          const row = plane + y * W;
+          for (let ox = 0, xx = j * dw - pw; ox < Wo; ox++, xx += sw, o++) if (xx >= 0 && xx < W) x[row + xx] += col[o];
+        }
+      }
+    }
+  }
+}
+
+function floatOf(a: JsArray, b: JsArray): "float32" | "float64" {
+  return a.dtype === "float64" || b.dtype === "float64" ? "float64" : "float32";
+}
+
+/** y[n, g] = W_g [Og x R] · col(x[n, g]) [R x P], per image and group. */
+export function conv2d(x: JsArray, w: JsArray, p: Conv2dParams): JsArray {
+  const g = geometry(x.shape, w.shape, p);
+  const xd = dataOf(x), wd = dataOf(w);
+  const out = allocate(floatOf(x, w), g.N * g.O * g.P);
+  const col = allocate(floatOf(x, w), g.R * g.P);
+  for (let n = 0; n < g.N; n++) {
+    for (let gi = 0; gi < g.G; gi++) {
+      im2col(xd, (n * g.C + gi * g.Cg) * g.H * g.W, g, p, col);
+      gemm(g.Og, g.P, g.R, wd, gi * g.Og * g.R, g.R, 1, col, 0, g.P, 1, out, (n * g.O + gi * g.Og) * g.P, g.P, false);
+    }
+  }
+  return new JsArray(out, [g.N, g.O, g.Ho, g.Wo]);
+}
+
+/** dx[n, g] = col2im(W_g^T [R x Og] · dy[n, g] [Og x P]). */
+export function conv2dBackwardInput(gy: JsArray, w: JsArray, xShape: Shape, p: Conv2dParams): JsArray {
+  const g = geometry(xShape, w.shape, p);
+  const gd = dataOf(gy), wd = dataOf(w);
+  const dx = allocate(floatOf(gy, w), g.N * g.C * g.H * g.W);
+  const col = allocate(floatOf(gy, w), g.R * g.P);
+  for (let n = 0; n < g.N; n++) {
+    for (let gi = 0; gi < g.G; gi++) {
+      // W_g^T: element (r, o) of the transpose is wd[base + o*R + r]
+      gemm(g.R, g.P, g.Og, wd, gi * g.Og * g.R, 1, g.R, gd, (n * g.O + gi * g.Og) * g.P, g.P, 1, col, 0, g.P, false);
+      col2im(col, g, p, dx, (n * g.C + gi * g.Cg) * g.H * g.W);
+    }
+  }
+  return new JsArray(dx, [...xShape]);
+}
+
+/** dW_g = sum over n of dy[n, g] [Og x P] · col(x[n, g])^T [P x R]. */
+export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: Conv2dParams): JsArray {
+  const g = geometry(x.shape, wShape, p);
+  const xd = dataOf(x), gd = dataOf(gy);
+  const dw = allocate(floatOf(x, gy), g.O * g.R);
+  const col = allocate(floatOf(x, gy), g.R * g.P);
+  for (let n = 0; n < g.N; n++) {
+    for (let gi = 0; gi < g.G; gi++) {
+      im2col(xd, (n * g.C + gi * g.Cg) * g.H * g.W, g, p, col);
+      gemm(g.Og, g.R, g.P, gd, (n * g.O + gi * g.Og) * g.P, g.P, 1, col, 0, 1, g.P, dw, gi * g.Og * g.R, g.R, true);
+    }
+  }
+  return new JsArray(dw, [...wShape]);
+}
+
+function poolGeometry(xShape: Shape, p: Pool2dParams) {
+  const [N, C, H, W] = xShape;
+  const Ho = convOutSize(H, p.kernel[0], p.stride[0], p.padding[0], 1);
+  const Wo = convOutSize(W, p.kernel[1], p.stride[1], p.padding[1], 1);
+  return { N, C, H, W, Ho, Wo };
+}
+
+/** Max over each window; remembers where each max came from (h*W + w in its plane) for backward. */
+export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: JsArray } {
+  const { N, C, H, W, Ho, Wo } = poolGeometry(x.shape, p);
+  const xd = dataOf(x);
+  const out = allocate(x.dtype, N * C * Ho * Wo);
+  const arg = new Int32Array(N * C * Ho * Wo);
+  const [kh, kw] = p.kernel, [sh, sw] = p.stride, [ph, pw] = p.padding;
+  let o = 0;
+  for (let plane = 0; plane < N * C; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++, o++) {
+        let best = -Infinity, at = -1;
+        for (let i = 0; i < kh; i++) {
+          const y = oy * sh - ph + i;
+          if (y < 0 || y >= H) continue;
+          for (let j = 0; j < kw; j++) {
+            const xx = ox * sw - pw + j;
+            if (xx < 0 || xx >= W) continue;
+            const v = xd[base + y * W + xx];
+            if (v > best || at < 0 || Number.isNaN(v)) {
+              best = v;
+              at = y * W + xx;
+              if (Number.isNaN(v)) break;
+            }
+          }
+        }
+        out[o] = best;
+        arg[o] = at;
+      }
+    }
+  }
+  return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+}
+
+export function avgPool2d(x: JsArray, p: Pool2dParams): JsArray {
+  const { N, C, H, W, Ho, Wo } = poolGeometry(x.shape, p);
+  const xd = dataOf(x);
+  const out = allocate(x.dtype === "float64" ? "float64" : "float32", N * C * Ho * Wo);
+  const [kh, kw] = p.kernel, [sh, sw] = p.stride, [ph, pw] = p.padding;
+  const area = kh * kw;
+  let o = 0;
+  for (let plane = 0; plane < N * C; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++, o++) {
+        let s = 0;
+        for (let i = 0; i < kh; i++) {
+          const y = oy * sh - ph + i;
+          if (y < 0 || y >= H) continue;
+          for (let j = 0; j < kw; j++) {
+            const xx = ox * sw - pw + j;
+            if (xx >= 0 && xx < W) s += xd[base + y * W + xx];
+          }
+        }
+        out[o] = s / area;
+      }
+    }
+  }
+  return new JsArray(out, [N, C, Ho, Wo]);
+}
+
+export function avgPool2dBackward(gy: JsArray, xShape: Shape, p: Pool2dParams): JsArray {
+  const { N, C, H, W, Ho, Wo } = poolGeometry(xShape, p);
+  const gd = dataOf(gy);
+  const dx = allocate(gy.dtype === "float64" ? "float64" : "float32", N * C * H * W);
+  const [kh, kw] = p.kernel, [sh, sw] = p.stride, [ph, pw] = p.padding;
+  const area = kh * kw;
+  let o = 0;
+  for (let plane = 0; plane < N * C; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++, o++) {
+        const g = gd[o] / area;
+        for (let i = 0; i < kh; i++) {
+          const y = oy * sh - ph + i;
+          if (y < 0 || y >= H) continue;
+          for (let j = 0; j < kw; j++) {
+            const xx = ox * sw - pw + j;
+            if (xx >= 0 && xx < W) dx[base + y * W + xx] += g;
+          }
+        }
+      }
+    }
+  }
+  return new JsArray(dx, [...xShape]);
+}

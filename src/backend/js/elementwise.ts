@@ -1,0 +1,189 @@
+import type { BinaryOp, UnaryOp } from "../backend";
+import { DType, TypedArray, allocate, promote } from "../../tensor/dtype";
+import { broadcastShapes, contiguousStrides, numel } from "../../tensor/shape";
+import { JsArray, broadcastStrides, forEachRow } from "./array";
+
+const COMPARISONS = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "and", "or"]);
+
+export function binaryDtype(op: BinaryOp, a: DType, b: DType): DType {
+  if (COMPARISONS.has(op)) return "bool";
+  const t = promote(a, b);
+  // true division and powers of integers are real numbers, as in PyTorch
+  if ((op === "div" || op === "pow") && (t === "int32" || t === "bool")) return "float32";
+  return t === "bool" ? "int32" : t;
+}
+
+export function binary(op: BinaryOp, a: JsArray, b: JsArray): JsArray {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = allocate(binaryDtype(op, a.dtype, b.dtype), numel(shape));
+  forEachRow(
+    shape,
+    [contiguousStrides(shape), broadcastStrides(a, shape), broadcastStrides(b, shape)],
+    [0, a.offset, b.offset],
+    (o, n, s) => binaryRow(op, out, o[0], a.buf, o[1], s[1], b.buf, o[2], s[2], n),
+  );
+  return new JsArray(out, shape);
+}
+
+// One tight loop per op: the switch runs once per row, never per element.
+function binaryRow(
+  op: BinaryOp, out: TypedArray, o: number,
+  a: TypedArray, ia: number, sa: number,
+  b: TypedArray, ib: number, sb: number, n: number,
+): void {
+  const end = o + n;
+  switch (op) {
+    case "add": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] + b[ib]; return;
+    case "sub": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] - b[ib]; return;
+    case "mul": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] * b[ib]; return;
+    case "div": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] / b[ib]; return;
+    case "pow": for (; o < end; o++, ia += sa, ib += sb) out[o] = Math.pow(a[ia], b[ib]); return;
+    case "maximum": for (; o < end; o++, ia += sa, ib += sb) out[o] = Math.max(a[ia], b[ib]); return;
+    case "minimum": for (; o < end; o++, ia += sa, ib += sb) out[o] = Math.min(a[ia], b[ib]); return;
+    case "eq": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] === b[ib] ? 1 : 0; return;
+    case "ne": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] !== b[ib] ? 1 : 0; return;
+    case "lt": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] < b[ib] ? 1 : 0; return;
+    case "le": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] <= b[ib] ? 1 : 0; return;
+    case "gt": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] > b[ib] ? 1 : 0; return;
+    case "ge": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] >= b[ib] ? 1 : 0; return;
+    case "and": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] && b[ib] ? 1 : 0; return;
+    case "or": for (; o < end; o++, ia += sa, ib += sb) out[o] = a[ia] || b[ib] ? 1 : 0; return;
+  }
+}
+
+export function unaryDtype(op: UnaryOp, x: DType): DType {
+  if (op === "isfinite" || op === "not") return "bool";
+  if (op === "neg" || op === "abs" || op === "sign" || op === "relu") return x === "bool" ? "int32" : x;
+  if (op === "floor" || op === "ceil" || op === "round") return x;
+  return x === "float64" ? "float64" : "float32";
+}
+
+export function unary(op: UnaryOp, x: JsArray): JsArray {
+  const out = allocate(unaryDtype(op, x.dtype), x.size);
+  forEachRow(x.shape, [contiguousStrides(x.shape), x.strides], [0, x.offset], (o, n, s) =>
+    unaryRow(op, out, o[0], x.buf, o[1], s[1], n),
+  );
+  return new JsArray(out, x.shape);
+}
+
+function unaryRow(op: UnaryOp, out: TypedArray, o: number, x: TypedArray, i: number, s: number, n: number): void {
+  const end = o + n;
+  switch (op) {
+    case "neg": for (; o < end; o++, i += s) out[o] = -x[i]; return;
+    case "exp": for (; o < end; o++, i += s) out[o] = Math.exp(x[i]); return;
+    case "log": for (; o < end; o++, i += s) out[o] = Math.log(x[i]); return;
+    case "sqrt": for (; o < end; o++, i += s) out[o] = Math.sqrt(x[i]); return;
+    case "abs": for (; o < end; o++, i += s) out[o] = Math.abs(x[i]); return;
+    case "sign": for (; o < end; o++, i += s) out[o] = Math.sign(x[i]); return;
+    case "relu": for (; o < end; o++, i += s) out[o] = x[i] > 0 ? x[i] : 0; return;
+    case "sigmoid": for (; o < end; o++, i += s) out[o] = sigmoid(x[i]); return;
+    case "tanh": for (; o < end; o++, i += s) out[o] = Math.tanh(x[i]); return;
+    case "softplus": for (; o < end; o++, i += s) out[o] = softplus(x[i]); return;
+    case "erf": for (; o < end; o++, i += s) out[o] = erf(x[i]); return;
+    case "sin": for (; o < end; o++, i += s) out[o] = Math.sin(x[i]); return;
+    case "cos": for (; o < end; o++, i += s) out[o] = Math.cos(x[i]); return;
+    case "floor": for (; o < end; o++, i += s) out[o] = Math.floor(x[i]); return;
+    case "ceil": for (; o < end; o++, i += s) out[o] = Math.ceil(x[i]); return;
+    case "round": for (; o < end; o++, i += s) out[o] = roundHalfEven(x[i]); return;
+    case "isfinite": for (; o < end; o++, i += s) out[o] = Number.isFinite(x[i]) ? 1 : 0; return;
+    case "not": for (; o < end; o++, i += s) out[o] = x[i] ? 0 : 1; return;
+  }
+}
+
+/** Written so that neither branch overflows: exp of a large positive number is never taken. */
+export function sigmoid(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+/** log(1 + e^v) without overflow for large v or loss of precision for very negative v. */
+export function softplus(v: number): number {
+  return v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
+}
+
+/**
+ * The error function, to about 1e-15 relative: a Taylor series near 0 and
+ * a continued fraction for erfc in the tails. JavaScript's Math has no erf,
+ * and GELU needs an exact one to match PyTorch.
+ */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = x;
+    let sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 100; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (ax > 6) return Math.sign(x);
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) (Lentz)
+  let f = ax;
+  let c = ax;
+  let d = 0;
+  for (let k = 1; k < 200; k++) {
+    const a = k / 2;
+    d = ax + a * d;
+    d = d === 0 ? 1e-300 : 1 / d;
+    c = ax + a / c;
+    if (c === 0) c = 1e-300;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export function clamp(x: JsArray, lo: number, hi: number): JsArray {
+  const out = allocate(x.dtype === "bool" ? "int32" : x.dtype, x.size);
+  const hasLo = !Number.isNaN(lo);
+  const hasHi = !Number.isNaN(hi);
+  forEachRow(x.shape, [contiguousStrides(x.shape), x.strides], [0, x.offset], (o, n, s) => {
+    for (let j = 0, i = o[1]; j < n; j++, i += s[1]) {
+      let v = x.buf[i];
+      if (hasLo && v < lo) v = lo;
+      if (hasHi && v > hi) v = hi;
+      out[o[0] + j] = v;
+    }
+  });
+  return new JsArray(out, x.shape);
+}
+
+export function leakyRelu(x: JsArray, slope: number): JsArray {
+  const out = allocate(x.dtype === "float64" ? "float64" : "float32", x.size);
+  forEachRow(x.shape, [contiguousStrides(x.shape), x.strides], [0, x.offset], (o, n, s) => {
+    for (let j = 0, i = o[1]; j < n; j++, i += s[1]) {
+      const v = x.buf[i];
+      out[o[0] + j] = v > 0 ? v : slope * v;
+    }
+  });
+  return new JsArray(out, x.shape);
+}
+
+export function where(c: JsArray, a: JsArray, b: JsArray): JsArray {
+  const shape = broadcastShapes("where", c.shape, a.shape, b.shape);
+  const out = allocate(promote(a.dtype, b.dtype), numel(shape));
+  forEachRow(
+    shape,
+    [contiguousStrides(shape), broadcastStrides(c, shape), broadcastStrides(a, shape), broadcastStrides(b, shape)],
+    [0, c.offset, a.offset, b.offset],
+    (o, n, s) => {
+      let ic = o[1], ia = o[2], ib = o[3];
+      for (let j = 0; j < n; j++, ic += s[1], ia += s[2], ib += s[3]) out[o[0] + j] = c.buf[ic] ? a.buf[ia] : b.buf[ib];
+    },
+  );
+  return new JsArray(out, shape);
+}

@@ -1,0 +1,82 @@
+import { allocate } from "../../tensor/dtype";
+import { contiguousStrides, numel } from "../../tensor/shape";
+import { JsArray, dataOf } from "./array";
+import { copyOf } from "./layout";
+
+/** Splits a shape around `dim` into (outer, size, inner) element counts. */
+function around(shape: readonly number[], dim: number): [number, number, number] {
+  return [numel(shape.slice(0, dim)), shape[dim], numel(shape.slice(dim + 1))];
+}
+
+/**
+ * PyTorch's gather. Walks every position of `index`; that position with its
+ * `dim` coordinate replaced by the index value is where the value comes from.
+ * Indices are checked by the op before they get here.
+ */
+export function gather(x: JsArray, dim: number, index: JsArray): JsArray {
+  const idx = dataOf(index);
+  const out = allocate(x.dtype, idx.length);
+  const ist = contiguousStrides(index.shape);
+  for (let p = 0; p < idx.length; p++) {
+    let src = x.offset;
+    let rem = p;
+    for (let d = 0; d < index.shape.length; d++) {
+      const c = Math.floor(rem / ist[d]);
+      rem -= c * ist[d];
+      src += (d === dim ? idx[p] : c) * x.strides[d];
+    }
+    out[p] = x.buf[src];
+  }
+  return new JsArray(out, index.shape);
+}
+
+export function scatterAdd(x: JsArray, dim: number, index: JsArray, src: JsArray): JsArray {
+  const out = copyOf(x);
+  const xst = contiguousStrides(x.shape);
+  const idx = dataOf(index);
+  const sd = new JsArray(src.buf, index.shape, src.strides.slice(-index.shape.length), src.offset);
+  const s = dataOf(sd);
+  const ist = contiguousStrides(index.shape);
+  for (let p = 0; p < idx.length; p++) {
+    let dst = 0;
+    let rem = p;
+    for (let d = 0; d < index.shape.length; d++) {
+      const c = Math.floor(rem / ist[d]);
+      rem -= c * ist[d];
+      dst += (d === dim ? idx[p] : c) * xst[d];
+    }
+    out[dst] += s[p];
+  }
+  return new JsArray(out, x.shape);
+}
+
+export function indexSelect(x: JsArray, dim: number, index: JsArray): JsArray {
+  const xd = dataOf(x);
+  const idx = dataOf(index);
+  const [outer, size, inner] = around(x.shape, dim);
+  const out = allocate(x.dtype, outer * idx.length * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < idx.length; k++) {
+      const from = (o * size + idx[k]) * inner;
+      out.set(xd.subarray(from, from + inner), (o * idx.length + k) * inner);
+    }
+  }
+  const shape = [...x.shape];
+  shape[dim] = idx.length;
+  return new JsArray(out, shape);
+}
+
+export function indexAdd(x: JsArray, dim: number, index: JsArray, src: JsArray): JsArray {
+  const out = copyOf(x);
+  const sd = dataOf(src);
+  const idx = dataOf(index);
+  const [outer, size, inner] = around(x.shape, dim);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < idx.length; k++) {
+      const to = (o * size + idx[k]) * inner;
+      const from = (o * idx.length + k) * inner;
+      for (let i = 0; i < inner; i++) out[to + i] += sd[from + i];
+    }
+  }
+  return new JsArray(out, x.shape);
+}

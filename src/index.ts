@@ -1,0 +1,49 @@
+/**
+ * gradlab: tensors and reverse-mode automatic differentiation, from scratch.
+ *
+ *   import { tensor } from "gradlab";
+ *   const x = tensor([1, 2, 3], { requiresGrad: true });
+ *   x.mul(x).sum().backward();
+ *   x.grad;  // tensor([2., 4., 6.])
+ */
+export { Tensor } from "./tensor/tensor";
+export type { TensorOptions, RandomOptions, NestedArray } from "./tensor/tensor";
+export type { DType } from "./tensor/dtype";
+export {
+  tensor, zeros, ones, full, eye, arange, linspace, rand, randn, randint,
+  zerosLike, onesLike, fullLike, randLike, randnLike,
+} from "./tensor/creation";
+export { Generator, manualSeed, defaultGenerator } from "./tensor/random";
+export { setPrintOptions, printOptions } from "./tensor/print";
+export { GradlabError } from "./errors";
+
+export { noGrad, enableGrad, detectAnomaly, isGradEnabled } from "./autograd/mode";
+export { gradcheck } from "./autograd/gradcheck";
+export type { GradcheckResult, GradcheckOptions } from "./autograd/gradcheck";
+import { grad } from "./autograd/grad";
+export const autograd = { grad };
+
+export {
+  add, sub, mul, div, pow, neg, exp, log, sqrt, abs, sign, sin, cos, erf, clamp, where,
+  maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, isfinite,
+} from "./ops/elementwise";
+export { relu, leakyRelu, sigmoid, tanh, gelu, softplus, softmax, logSoftmax, logsumexp } from "./ops/activation";
+export { sum, mean, max, min, argmax, argmin, variance as var, std } from "./ops/reduce";
+export { matmul } from "./ops/linalg";
+export {
+  reshape, permute, transpose, expand, squeeze, unsqueeze, flatten, cat, stack, split, chunk, slice, select, pad,
+} from "./ops/shape";
+export { gather, scatterAdd, indexSelect, indexAdd, index, embedding, oneHot } from "./ops/indexing";
+export { conv2d, maxPool2d, avgPool2d } from "./ops/conv";
+export { dropout } from "./ops/random";
+
+import * as functional from "./nn/functional";
+export const nn = { functional };
+
+import * as backendRegistry from "./backend";
+/** Backend selection: backend.use("js" | "tfjs"), backend.active().name, backend.available(). */
+export const backend = {
+  use: (name: string): string => backendRegistry.use(name).name,
+  active: () => backendRegistry.active(),
+  available: backendRegistry.available,
+};

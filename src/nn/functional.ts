@@ -1,0 +1,11 @@
+/**
+ * nn.functional: the stateless building blocks layers are made of, with
+ * PyTorch's names. Everything here is an op (or a composition of ops), so it
+ * is differentiable.
+ */
+export { relu, leakyRelu, sigmoid, tanh, gelu, softplus, softmax, logSoftmax, logsumexp } from "../ops/activation";
+export { conv2d, maxPool2d, avgPool2d } from "../ops/conv";
+export type { Conv2dOptions, Pool2dOptions } from "../ops/conv";
+export { dropout } from "../ops/random";
+export { embedding, oneHot } from "../ops/indexing";
+export { pad } from "../ops/shape";

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import * as backends from "../src/backend";
+import { Tensor } from "../src/tensor/tensor";
+import { GradlabError } from "../src/errors";
+
+/**
+ * The backends every op test runs on. The js backend always; others once
+ * registered (the tfjs fast path registers itself when its module loads).
+ * GRADLAB_TEST_BACKENDS=js limits a run to some of them.
+ */
+export function backendsUnderTest(): string[] {
+  const only = process.env.GRADLAB_TEST_BACKENDS?.split(",").filter(Boolean);
+  return backends.available().filter((b) => !only || only.includes(b));
+}
+
+/** Runs the suite once per backend, with that backend active. */
+export function forEachBackend(title: string, body: (backend: string) => void): void {
+  for (const name of backendsUnderTest()) {
+    describe(`${title} [${name}]`, () => {
+      let previous: string;
+      before(() => {
+        previous = backends.active().name;
+        backends.use(name);
+      });
+      after(() => {
+        backends.use(previous);
+      });
+      body(name);
+    });
+  }
+}
+
+/** float32 results are compared loosely, float64 (gradcheck) tightly. */
+export function tolFor(t: Tensor): { rtol: number; atol: number } {
+  return t.dtype === "float64" ? { rtol: 1e-10, atol: 1e-12 } : { rtol: 1e-5, atol: 1e-6 };
+}
+
+type Expected = number | readonly Expected[];
+
+function flatten(x: Expected): number[] {
+  return typeof x === "number" ? [x] : x.flatMap(flatten);
+}
+
+function shapeOf(x: Expected): number[] {
+  return typeof x === "number" ? [] : [x.length, ...(x.length ? shapeOf(x[0]) : [])];
+}
+
+/** Asserts shape and values (within tolerance; NaN matches NaN). */
+export function assertClose(actual: Tensor, expected: Expected | Tensor, tol: Partial<{ rtol: number; atol: number }> = {}): void {
+  const { rtol, atol } = { ...tolFor(actual), ...tol };
+  const expShape = expected instanceof Tensor ? expected.shape : shapeOf(expected);
+  const exp = expected instanceof Tensor ? Array.from(expected.values()) : flatten(expected);
+  assert.deepEqual(actual.shape, expShape, `shape ${JSON.stringify(actual.shape)} != ${JSON.stringify(expShape)}`);
+  const act = actual.values();
+  for (let i = 0; i < exp.length; i++) {
+    const a = act[i], e = exp[i];
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if (a === e) continue;
+    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `element ${i}: ${a} != ${e} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+/** Asserts fn throws a GradlabError from `op` whose message contains every fragment. */
+export function assertThrowsOp(fn: () => unknown, op: string, ...fragments: string[]): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof GradlabError, `expected a GradlabError, got ${String(e)}`);
+    assert.equal(e.op, op, `error names op "${e.op}", expected "${op}": ${e.message}`);
+    for (const f of fragments) assert.ok(e.message.includes(f), `message "${e.message}" lacks "${f}"`);
+    return true;
+  });
+}
