@@ -2,7 +2,7 @@ import { fail, fmtShape } from "../errors";
 import { checkFinite, Node, savedTensors } from "../ops/op";
 import { sameShape } from "../tensor/shape";
 import type { Tensor } from "../tensor/tensor";
-import { isAnomalyEnabled, withGradMode } from "./mode";
+import { inBackwardOf, isAnomalyEnabled, withGradMode } from "./mode";
 
 /**
  * Reverse-mode differentiation over the recorded graph.
@@ -58,10 +58,10 @@ export function propagate(roots: readonly Tensor[], rootGrads: readonly Tensor[]
       const g = grads.get(t);
       if (!node || !g) continue;
       checkVersions(node, t);
-      const gin = node.op.backward!(
-        { inputs: node.inputs, output: t, attrs: node.attrs, saved: node.saved },
-        g,
-      );
+      const ctx = { inputs: node.inputs, output: t, attrs: node.attrs, saved: node.saved };
+      const gin = isAnomalyEnabled()
+        ? withTrace(node, () => inBackwardOf(node.op.name, () => node.op.backward!(ctx, g)))
+        : node.op.backward!(ctx, g);
       node.inputs.forEach((inp, i) => {
         let gi = gin[i];
         if (!inp.requiresGrad || !gi) return;
@@ -70,18 +70,24 @@ export function propagate(roots: readonly Tensor[], rootGrads: readonly Tensor[]
           fail(`${node.op.name} (backward)`, `gradient for input ${i} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(inp.shape)}`);
         }
         if (isAnomalyEnabled()) {
-          try {
-            checkFinite(node.op.name, "backward", gi.backend, gi.data, node.inputs);
-          } catch (e) {
-            if (node.trace && e instanceof Error) e.message += `\nThe forward call was:\n${node.trace}`;
-            throw e;
-          }
+          const gc = gi;
+          withTrace(node, () => checkFinite(node.op.name, "backward", gc.backend, gc.data, node.inputs));
         }
         accumulate(grads, inp, gi);
       });
     }
   });
   return grads;
+}
+
+/** In anomaly mode, an error raised while differentiating a node also says where its forward was called. */
+function withTrace<T>(node: Node, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (node.trace && e instanceof Error && !e.message.includes("The forward call was:")) e.message += `\nThe forward call was:\n${node.trace}`;
+    throw e;
+  }
 }
 
 function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {

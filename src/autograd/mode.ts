@@ -40,3 +40,24 @@ export function detectAnomaly(on = true): void {
 export function isAnomalyEnabled(): boolean {
   return anomaly;
 }
+
+/**
+ * The op whose backward rule is running. A rule is built from other ops, so
+ * when one of those produces NaN or Inf the message names the op being
+ * differentiated (sqrt's gradient at 0), not the div inside its rule.
+ */
+let backwardOf: string | null = null;
+
+export function currentBackwardOf(): string | null {
+  return backwardOf;
+}
+
+export function inBackwardOf<T>(opName: string, fn: () => T): T {
+  const prev = backwardOf;
+  backwardOf = opName;
+  try {
+    return fn();
+  } finally {
+    backwardOf = prev;
+  }
+}

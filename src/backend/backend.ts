@@ -62,6 +62,8 @@ export interface Backend {
   /** Broadcast to a larger shape without copying where possible (stride 0). */
   expand(x: BackendArray, shape: Shape): BackendArray;
   contiguous(x: BackendArray): BackendArray;
+  /** Whether `view` shares `base`'s memory, so that writing one changes the other. */
+  sharesMemory(view: BackendArray, base: BackendArray): boolean;
   cast(x: BackendArray, dtype: DType): BackendArray;
   /** A copy of `x` with the strided region begin/step (of src's shape) replaced by `src`. */
   sliceAssign(x: BackendArray, src: BackendArray, begin: readonly number[], step: readonly number[]): BackendArray;

@@ -1,5 +1,5 @@
 import { Tensor } from "../tensor/tensor";
-import { normDim } from "../tensor/shape";
+import { normDim, normDims } from "../tensor/shape";
 import { lift, where } from "./elementwise";
 import { apply, OpDef } from "./op";
 
@@ -73,8 +73,11 @@ export function softmax(x: Tensor, dim = -1): Tensor {
 
 /** log(sum(exp(x))) along dims, without overflow. */
 export function logsumexp(x: Tensor, dim: number | number[], keepDim = false): Tensor {
-  const dims = typeof dim === "number" ? [dim] : dim;
-  const m = x.detach().max(dims, true);
+  const dims = normDims("logsumexp", dim, x.ndim);
+  const max = x.detach().max(dims, true);
+  // an infinite max would make x - max NaN (-inf - -inf); shifting by 0 there gives
+  // PyTorch's -inf for an all -inf slice (a fully masked row) and inf for one holding inf
+  const m = where(max.isfinite(), max, lift(max, 0));
   const r = x.sub(m).exp().sum(dims, true).log().add(m);
   return keepDim ? r : r.squeeze(dims);
 }

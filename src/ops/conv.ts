@@ -81,8 +81,8 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dO
   if (Cg * g !== C) {
     fail("conv2d", `input ${fmtShape(x.shape)} has ${C} channels but weight ${fmtShape(w.shape)} expects ${Cg * g} (${Cg} per group x ${g} groups)`);
   }
-  for (const v of [...p.stride, ...p.dilation]) if (!Number.isInteger(v) || v < 1) fail("conv2d", `stride and dilation must be positive integers, got stride ${p.stride} dilation ${p.dilation}`);
-  for (const v of p.padding) if (!Number.isInteger(v) || v < 0) fail("conv2d", `padding must be non-negative integers, got ${p.padding}`);
+  for (const v of [...p.stride, ...p.dilation]) if (!Number.isInteger(v) || v < 1) fail("conv2d", `stride and dilation must be positive integers, got stride ${fmtShape(p.stride)} dilation ${fmtShape(p.dilation)}`);
+  for (const v of p.padding) if (!Number.isInteger(v) || v < 0) fail("conv2d", `padding must be non-negative integers, got ${fmtShape(p.padding)}`);
   const Ho = convOutSize(H, kh, p.stride[0], p.padding[0], p.dilation[0]);
   const Wo = convOutSize(W, kw, p.stride[1], p.padding[1], p.dilation[1]);
   if (Ho <= 0 || Wo <= 0) {
@@ -105,8 +105,11 @@ function poolParams(op: string, x: Tensor, kernel: Pair, opts: Pool2dOptions): P
   const p: Pool2dParams = { kernel: pair(kernel), stride: pair(opts.stride ?? kernel), padding: pair(opts.padding ?? 0) };
   if (x.ndim !== 4) fail(op, `input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
   for (let i = 0; i < 2; i++) {
+    if (!Number.isInteger(p.kernel[i]) || !Number.isInteger(p.stride[i]) || p.kernel[i] < 1 || p.stride[i] < 1) {
+      fail(op, `kernel and stride must be positive integers, got kernel ${fmtShape(p.kernel)} stride ${fmtShape(p.stride)}`);
+    }
+    if (!Number.isInteger(p.padding[i]) || p.padding[i] < 0) fail(op, `padding must be non-negative integers, got ${fmtShape(p.padding)}`);
     if (p.padding[i] * 2 > p.kernel[i]) fail(op, `padding ${p.padding[i]} must be at most half the kernel size ${p.kernel[i]}`);
-    if (p.kernel[i] < 1 || p.stride[i] < 1) fail(op, `kernel and stride must be positive, got kernel ${p.kernel} stride ${p.stride}`);
     const n = convOutSize(x.shape[2 + i], p.kernel[i], p.stride[i], p.padding[i], 1);
     if (n <= 0) fail(op, `kernel ${p.kernel.join("x")} is larger than the padded input of ${fmtShape(x.shape)}`);
   }

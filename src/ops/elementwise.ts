@@ -1,6 +1,7 @@
 import type { BinaryOp, UnaryOp } from "../backend/backend";
 import { fail } from "../errors";
 import { isFloat } from "../tensor/dtype";
+import { broadcastShapes } from "../tensor/shape";
 import { Tensor } from "../tensor/tensor";
 import { apply, OpDef } from "./op";
 
@@ -13,6 +14,13 @@ export function lift(x: Tensor, v: Tensor | number): Tensor {
 
 function binaryOp(name: BinaryOp, backward?: OpDef<void>["backward"], saves?: OpDef<void>["saves"]): OpDef<void> {
   return { name, forward: (be, [a, b]) => be.binary(name, a, b), backward, saves };
+}
+
+/** Applies a binary op after checking, here in the op layer, that the shapes broadcast: every backend then fails alike. */
+function binary(op: OpDef<void>, a: Tensor, b: Tensor | number): Tensor {
+  const tb = lift(a, b);
+  broadcastShapes(op.name, a.shape, tb.shape);
+  return apply(op, [a, tb], undefined);
 }
 
 function unaryOp(name: UnaryOp, backward?: OpDef<void>["backward"], saves?: OpDef<void>["saves"]): OpDef<void> {
@@ -32,11 +40,11 @@ const DIV = binaryOp(
   ({ inputs: [a, b] }, g) => [g.div(b), b.requiresGrad ? g.mul(a).neg().div(b.mul(b)) : null],
   { inputs: [0, 1] },
 );
-// d(a^b) = b a^(b-1) da + a^b ln(a) db
+// d(a^b) = b a^(b-1) da + a^b ln(a) db; where b = 0 the first is 0, also at a = 0 (not 0 * inf)
 const POW = binaryOp(
   "pow",
   ({ inputs: [a, b], output }, g) => [
-    g.mul(b).mul(a.pow(b.sub(1))),
+    where(b.eq(0), lift(g, 0), g.mul(b).mul(a.pow(b.sub(1)))),
     b.requiresGrad ? g.mul(output).mul(where(a.gt(0), a, lift(a, 1)).log()) : null,
   ],
   { inputs: [0, 1], output: true },
@@ -59,25 +67,25 @@ const MINIMUM = binaryOp(
   { inputs: [0, 1] },
 );
 
-export const add = (a: Tensor, b: Tensor | number): Tensor => apply(ADD, [a, lift(a, b)], undefined);
-export const sub = (a: Tensor, b: Tensor | number): Tensor => apply(SUB, [a, lift(a, b)], undefined);
-export const mul = (a: Tensor, b: Tensor | number): Tensor => apply(MUL, [a, lift(a, b)], undefined);
-export const div = (a: Tensor, b: Tensor | number): Tensor => apply(DIV, [a, lift(a, b)], undefined);
-export const pow = (a: Tensor, b: Tensor | number): Tensor => apply(POW, [a, lift(a, b)], undefined);
-export const maximum = (a: Tensor, b: Tensor | number): Tensor => apply(MAXIMUM, [a, lift(a, b)], undefined);
-export const minimum = (a: Tensor, b: Tensor | number): Tensor => apply(MINIMUM, [a, lift(a, b)], undefined);
+export const add = (a: Tensor, b: Tensor | number): Tensor => binary(ADD, a, b);
+export const sub = (a: Tensor, b: Tensor | number): Tensor => binary(SUB, a, b);
+export const mul = (a: Tensor, b: Tensor | number): Tensor => binary(MUL, a, b);
+export const div = (a: Tensor, b: Tensor | number): Tensor => binary(DIV, a, b);
+export const pow = (a: Tensor, b: Tensor | number): Tensor => binary(POW, a, b);
+export const maximum = (a: Tensor, b: Tensor | number): Tensor => binary(MAXIMUM, a, b);
+export const minimum = (a: Tensor, b: Tensor | number): Tensor => binary(MINIMUM, a, b);
 
 // --- comparisons and logic: no gradient ----------------------------------
 const CMP: Record<string, OpDef<void>> = {};
 for (const op of ["eq", "ne", "lt", "le", "gt", "ge", "and", "or"] as const) CMP[op] = binaryOp(op);
-export const eq = (a: Tensor, b: Tensor | number): Tensor => apply(CMP.eq, [a, lift(a, b)], undefined);
-export const ne = (a: Tensor, b: Tensor | number): Tensor => apply(CMP.ne, [a, lift(a, b)], undefined);
-export const lt = (a: Tensor, b: Tensor | number): Tensor => apply(CMP.lt, [a, lift(a, b)], undefined);
-export const le = (a: Tensor, b: Tensor | number): Tensor => apply(CMP.le, [a, lift(a, b)], undefined);
-export const gt = (a: Tensor, b: Tensor | number): Tensor => apply(CMP.gt, [a, lift(a, b)], undefined);
-export const ge = (a: Tensor, b: Tensor | number): Tensor => apply(CMP.ge, [a, lift(a, b)], undefined);
-export const logicalAnd = (a: Tensor, b: Tensor): Tensor => apply(CMP.and, [a, b], undefined);
-export const logicalOr = (a: Tensor, b: Tensor): Tensor => apply(CMP.or, [a, b], undefined);
+export const eq = (a: Tensor, b: Tensor | number): Tensor => binary(CMP.eq, a, b);
+export const ne = (a: Tensor, b: Tensor | number): Tensor => binary(CMP.ne, a, b);
+export const lt = (a: Tensor, b: Tensor | number): Tensor => binary(CMP.lt, a, b);
+export const le = (a: Tensor, b: Tensor | number): Tensor => binary(CMP.le, a, b);
+export const gt = (a: Tensor, b: Tensor | number): Tensor => binary(CMP.gt, a, b);
+export const ge = (a: Tensor, b: Tensor | number): Tensor => binary(CMP.ge, a, b);
+export const logicalAnd = (a: Tensor, b: Tensor): Tensor => binary(CMP.and, a, b);
+export const logicalOr = (a: Tensor, b: Tensor): Tensor => binary(CMP.or, a, b);
 
 // --- unary math -----------------------------------------------------------
 const NEG = unaryOp("neg", (_, g) => [g.neg()]);
@@ -151,5 +159,6 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
   const ta = a instanceof Tensor ? a : lift(ref.dtype === "bool" ? Tensor.scalar(0, "float32", ref.backend) : ref, a);
   const tb = b instanceof Tensor ? b : lift(ta, b);
+  broadcastShapes("where", cond.shape, ta.shape, tb.shape);
   return apply(WHERE, [cond, ta, tb], undefined);
 }

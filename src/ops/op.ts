@@ -1,4 +1,4 @@
-import { isAnomalyEnabled, isGradEnabled } from "../autograd/mode";
+import { currentBackwardOf, isAnomalyEnabled, isGradEnabled } from "../autograd/mode";
 import type { Backend, BackendArray } from "../backend/backend";
 import { fail, fmtShape } from "../errors";
 import { isFloat } from "../tensor/dtype";
@@ -70,7 +70,10 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   if (anomaly) checkFinite(op.name, "forward", be, out, inputs);
 
   const needsGrad = isGradEnabled() && op.backward !== undefined && isFloat(out.dtype) && inputs.some((t) => t.requiresGrad);
-  const t = new Tensor(out, be, { requiresGrad: needsGrad, version: op.view ? inputs[0].versionBox : undefined });
+  // a view shares its base's version counter (an in-place change to either is a change to both),
+  // unless the backend had to copy (reshape of a non-contiguous view)
+  const shared = op.view && be.sharesMemory(out, inputs[0].data);
+  const t = new Tensor(out, be, { requiresGrad: needsGrad, version: shared ? inputs[0].versionBox : undefined });
   if (needsGrad) {
     const saved = isForward(result) ? result.saved.map((s) => new Tensor(s, be)) : [];
     t.gradFn = new Node(
@@ -101,9 +104,11 @@ export function checkFinite(opName: string, phase: string, be: Backend, x: Backe
   }
   if (nan || inf) {
     const what = [nan ? `${nan} NaN` : "", inf ? `${inf} Inf` : ""].filter(Boolean).join(" and ");
+    const within = phase === "forward" ? currentBackwardOf() : null;
     fail(
-      op(opName, phase),
-      `produced ${what} in its ${phase === "forward" ? "output" : "gradient"} of shape ${fmtShape(x.shape)} ` +
+      within ? op(within, "backward") : op(opName, phase),
+      `${within ? `the ${opName} inside its gradient ` : ""}` +
+        `produced ${what} in its ${phase === "forward" ? "output" : "gradient"} of shape ${fmtShape(x.shape)} ` +
         `(inputs: ${inputs.map((t) => fmtShape(t.shape)).join(", ")}) [detectAnomaly]`,
     );
   }

@@ -44,7 +44,9 @@ const MAX = extremum("max");
 const MIN = extremum("min");
 
 function attrs(op: string, x: Tensor, dim: Dims, keepDim: boolean): ReduceAttrs {
-  return { dims: normDims(op, dim, x.ndim), keepDim };
+  const dims = normDims(op, dim, x.ndim);
+  // a 0-d tensor accepts dim 0 or -1 (as in PyTorch) but has no dimension to reduce
+  return { dims: x.ndim === 0 ? [] : dims, keepDim };
 }
 
 export function sum(x: Tensor, dim?: Dims, keepDim = false): Tensor {

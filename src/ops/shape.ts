@@ -77,6 +77,11 @@ const EXPAND: OpDef<{ shape: number[] }> = {
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   if (lead < 0) fail("expand", `cannot expand ${fmtShape(x.shape)} to fewer dimensions ${fmtShape(shape)}`);
+  shape.forEach((d, i) => {
+    if (!Number.isInteger(d) || d < -1 || (d === -1 && i < lead)) {
+      fail("expand", `invalid size ${d} at dimension ${i} of ${fmtShape(shape)}: sizes must be non-negative integers; -1 (keep the size) only in the last ${x.ndim} dims, which ${fmtShape(x.shape)} has`);
+    }
+  });
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d));
   const out = broadcastShapes("expand", x.shape, target);
   if (!sameShape(out, target)) fail("expand", `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
@@ -144,6 +149,7 @@ function sliceBackward(g: Tensor, shape: readonly number[], a: SliceAttrs): Tens
 export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
   const d = normDim("slice", dim, x.ndim);
   if (!Number.isInteger(step) || step <= 0) fail("slice", `step must be a positive integer, got ${step}`);
+  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) fail("slice", `start and end must be integers, got ${start} and ${end}`);
   const n = x.shape[d];
   const clip = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
   const b = clip(start);
@@ -159,7 +165,8 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
 export function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normDim("select", dim, x.ndim);
   const n = x.shape[d];
-  if (!Number.isInteger(index) || index < -n || index >= n) {
+  if (!Number.isInteger(index)) fail("select", `index must be an integer, got ${index}`);
+  if (index < -n || index >= n) {
     fail("select", `index ${index} is out of range for dimension ${d} of size ${n} (shape ${fmtShape(x.shape)})`);
   }
   const i = index < 0 ? index + n : index;
@@ -212,6 +219,7 @@ export function split(x: Tensor, size: number | readonly number[], dim = 0): Ten
     if (!Number.isInteger(size) || size <= 0) fail("split", `split size must be a positive integer, got ${size}`);
     sizes = [];
     for (let at = 0; at < n; at += size) sizes.push(Math.min(size, n - at));
+    if (n === 0) sizes.push(0); // an empty dim splits into one empty piece, as in PyTorch
   } else {
     sizes = [...size];
     const total = sizes.reduce((a, b) => a + b, 0);
@@ -227,6 +235,8 @@ export function split(x: Tensor, size: number | readonly number[], dim = 0): Ten
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const d = normDim("chunk", dim, x.ndim);
+  if (!Number.isInteger(chunks) || chunks <= 0) fail("chunk", `chunks must be a positive integer, got ${chunks}`);
+  if (x.shape[d] === 0) return [x];
   return split(x, Math.ceil(x.shape[d] / chunks), d);
 }
 

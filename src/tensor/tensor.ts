@@ -1,4 +1,5 @@
 import { propagate } from "../autograd/engine";
+import { isGradEnabled } from "../autograd/mode";
 import { apply, Node, OpDef } from "../ops/op";
 import * as A from "../ops/activation";
 import * as C from "../ops/conv";
@@ -12,6 +13,8 @@ import type { Backend, BackendArray } from "../backend/backend";
 import { fail, fmtShape } from "../errors";
 import { DType, TypedArray, allocate, isFloat, typedFrom } from "./dtype";
 import { formatTensor } from "./print";
+import { DISPLAY, MimeBundle } from "../display/bundle";
+import { tensorBundle } from "../display/tensor";
 import { Generator, defaultGenerator } from "./random";
 import { Shape, checkShape, numel, sameShape } from "./shape";
 
@@ -88,7 +91,9 @@ export class Tensor {
   static rand(shape: Shape, opts: RandomOptions = {}): Tensor {
     const gen = opts.generator ?? defaultGenerator;
     const v = allocate(opts.dtype ?? "float32", numel(shape));
-    for (let i = 0; i < v.length; i++) v[i] = gen.uniform();
+    // float32 keeps 24 bits: rounding a 53-bit draw just below 1 would give exactly 1
+    const bits = v instanceof Float32Array ? 16777216 : 0;
+    for (let i = 0; i < v.length; i++) v[i] = bits ? Math.floor(gen.uniform() * bits) / bits : gen.uniform();
     return Tensor.fromTyped(v, shape, opts);
   }
 
@@ -150,6 +155,10 @@ export class Tensor {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return formatTensor(this);
   }
+  /** Rich display in Jupyter (Deno's convention, which gradlab's kernel follows): table, heatmap or image grid. */
+  [DISPLAY](): MimeBundle {
+    return tensorBundle(this);
+  }
 
   // --- autograd ---------------------------------------------------------------
   /**
@@ -199,30 +208,49 @@ export class Tensor {
    * refuses to use a value that changed after it was saved.
    */
   copy_(src: Tensor | number): this {
+    return this.assign("copy_", src);
+  }
+  zero_(): this {
+    return this.assign("zero_", 0);
+  }
+  fill_(v: number): this {
+    return this.assign("fill_", v);
+  }
+  add_(other: Tensor | number, alpha = 1): this {
+    return this.assign("add_", this.detach().add(alpha === 1 ? other : E.lift(this, other).mul(alpha)));
+  }
+  sub_(other: Tensor | number): this {
+    return this.assign("sub_", this.detach().sub(other));
+  }
+  mul_(other: Tensor | number): this {
+    return this.assign("mul_", this.detach().mul(other));
+  }
+  div_(other: Tensor | number): this {
+    return this.assign("div_", this.detach().div(other));
+  }
+
+  /**
+   * The one place values change in place. Autograd does not record in-place
+   * changes, so changing a tensor that requires grad is refused while grad
+   * mode is on (optimizers and initialisers work under noGrad); a change made
+   * through a detached alias is allowed, and backward's version check catches
+   * it if the old value was still needed.
+   */
+  private assign(op: string, src: Tensor | number): this {
+    if (this.requiresGrad && isGradEnabled()) {
+      fail(op, `in-place change to a tensor of shape ${fmtShape(this.shape)} that requires grad would not be recorded by autograd; ` +
+        `use the out-of-place form (y = y.${op.replace(/_$/, "")}(...)), or make the change inside noGrad(() => ...)`);
+    }
     const s = src instanceof Tensor ? src : Tensor.scalar(src, this.dtype, this.backend);
-    if (s.backend !== this.backend) fail("copy_", `source is on ${s.backend.name}, target on ${this.backend.name}`);
+    if (s.backend !== this.backend) fail(op, `source is on ${s.backend.name}, target on ${this.backend.name}`);
+    const lead = this.ndim - s.ndim;
+    if (lead < 0 || s.shape.some((d, i) => d !== 1 && d !== this.shape[lead + i])) {
+      fail(op, `source of shape ${fmtShape(s.shape)} does not broadcast to the target's shape ${fmtShape(this.shape)}`);
+    }
     const b = S.expand(s, this.shape);
     this.data = this.backend.write(this.data, b.dtype === this.dtype ? b.data : this.backend.cast(b.data, this.dtype));
     this.versionBox.v++;
     return this;
-  }
-  zero_(): this {
-    return this.copy_(0);
-  }
-  fill_(v: number): this {
-    return this.copy_(v);
-  }
-  add_(other: Tensor | number, alpha = 1): this {
-    return this.copy_(this.detach().add(alpha === 1 ? other : E.lift(this, other).mul(alpha)));
-  }
-  sub_(other: Tensor | number): this {
-    return this.copy_(this.detach().sub(other));
-  }
-  mul_(other: Tensor | number): this {
-    return this.copy_(this.detach().mul(other));
-  }
-  div_(other: Tensor | number): this {
-    return this.copy_(this.detach().div(other));
   }
 
   // --- moving and converting --------------------------------------------------
@@ -342,6 +370,7 @@ export class Tensor {
   gather(dim: number, index: Tensor): Tensor { return I.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return I.indexSelect(this, dim, index); }
+  indexAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I.indexAdd(this, dim, index, src); }
 
   // --- convolution -------------------------------------------------------------------
   conv2d(w: Tensor, bias?: Tensor | null, opts?: C.Conv2dOptions): Tensor { return C.conv2d(this, w, bias, opts); }

@@ -1,5 +1,5 @@
 import type { Conv2dParams, Pool2dParams } from "../backend";
-import { TypedArray, allocate } from "../../tensor/dtype";
+import { TypedArray, allocate, dtypeOfArray } from "../../tensor/dtype";
 import { Shape } from "../../tensor/shape";
 import { JsArray, dataOf } from "./array";
 import { gemm } from "./matmul";
@@ -9,7 +9,7 @@ export function convOutSize(inp: number, k: number, stride: number, pad: number,
   return Math.floor((inp + 2 * pad - dil * (k - 1) - 1) / stride) + 1;
 }
 
-interface Geometry {
+export interface Geometry {
   N: number; C: number; H: number; W: number;
   O: number; kh: number; kw: number; Ho: number; Wo: number;
   G: number; Cg: number; Og: number;
@@ -19,7 +19,7 @@ interface Geometry {
   P: number;
 }
 
-function geometry(xShape: Shape, wShape: Shape, p: Conv2dParams): Geometry {
+export function geometry(xShape: Shape, wShape: Shape, p: Conv2dParams): Geometry {
   const [N, C, H, W] = xShape;
   const [O, Cg, kh, kw] = wShape;
   const Ho = convOutSize(H, kh, p.stride[0], p.padding[0], p.dilation[0]);
@@ -33,7 +33,7 @@ function geometry(xShape: Shape, wShape: Shape, p: Conv2dParams): Geometry {
  *   col[(c*kh + i)*kw + j][oy*Wo + ox] = x[c0+c][oy*sh - ph + i*dh][ox*sw - pw + j*dw]
  * with zeros where the window hangs over the padding.
  */
-function im2col(x: TypedArray, xOff: number, g: Geometry, p: Conv2dParams, col: TypedArray): void {
+export function im2col(x: TypedArray, xOff: number, g: Geometry, p: Conv2dParams, col: TypedArray): void {
   const { H, W, kh, kw, Ho, Wo, Cg } = g;
   const [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
   let r = 0;
@@ -88,32 +88,40 @@ function floatOf(a: JsArray, b: JsArray): "float32" | "float64" {
 /** y[n, g] = W_g [Og x R] · col(x[n, g]) [R x P], per image and group. */
 export function conv2d(x: JsArray, w: JsArray, p: Conv2dParams): JsArray {
   const g = geometry(x.shape, w.shape, p);
-  const xd = dataOf(x), wd = dataOf(w);
   const out = allocate(floatOf(x, w), g.N * g.O * g.P);
-  const col = allocate(floatOf(x, w), g.R * g.P);
-  for (let n = 0; n < g.N; n++) {
+  conv2dImages(dataOf(x), dataOf(w), g, p, out, 0, g.N);
+  return new JsArray(out, [g.N, g.O, g.Ho, g.Wo]);
+}
+
+/** Images n0..n1-1 of conv2d: a range, so that parallel.ts can give each thread its own. */
+export function conv2dImages(xd: TypedArray, wd: TypedArray, g: Geometry, p: Conv2dParams, out: TypedArray, n0: number, n1: number): void {
+  const col = allocate(dtypeOfArray(out), g.R * g.P);
+  for (let n = n0; n < n1; n++) {
     for (let gi = 0; gi < g.G; gi++) {
       im2col(xd, (n * g.C + gi * g.Cg) * g.H * g.W, g, p, col);
       gemm(g.Og, g.P, g.R, wd, gi * g.Og * g.R, g.R, 1, col, 0, g.P, 1, out, (n * g.O + gi * g.Og) * g.P, g.P, false);
     }
   }
-  return new JsArray(out, [g.N, g.O, g.Ho, g.Wo]);
 }
 
 /** dx[n, g] = col2im(W_g^T [R x Og] · dy[n, g] [Og x P]). */
 export function conv2dBackwardInput(gy: JsArray, w: JsArray, xShape: Shape, p: Conv2dParams): JsArray {
   const g = geometry(xShape, w.shape, p);
-  const gd = dataOf(gy), wd = dataOf(w);
   const dx = allocate(floatOf(gy, w), g.N * g.C * g.H * g.W);
-  const col = allocate(floatOf(gy, w), g.R * g.P);
-  for (let n = 0; n < g.N; n++) {
+  conv2dBackwardInputImages(dataOf(gy), dataOf(w), g, p, dx, 0, g.N);
+  return new JsArray(dx, [...xShape]);
+}
+
+/** Images n0..n1-1 of conv2dBackwardInput, added into dx (zero there to start with). */
+export function conv2dBackwardInputImages(gd: TypedArray, wd: TypedArray, g: Geometry, p: Conv2dParams, dx: TypedArray, n0: number, n1: number): void {
+  const col = allocate(dtypeOfArray(dx), g.R * g.P);
+  for (let n = n0; n < n1; n++) {
     for (let gi = 0; gi < g.G; gi++) {
       // W_g^T: element (r, o) of the transpose is wd[base + o*R + r]
       gemm(g.R, g.P, g.Og, wd, gi * g.Og * g.R, 1, g.R, gd, (n * g.O + gi * g.Og) * g.P, g.P, 1, col, 0, g.P, false);
       col2im(col, g, p, dx, (n * g.C + gi * g.Cg) * g.H * g.W);
     }
   }
-  return new JsArray(dx, [...xShape]);
 }
 
 /** dW_g = sum over n of dy[n, g] [Og x P] · col(x[n, g])^T [P x R]. */

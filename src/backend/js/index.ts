@@ -42,6 +42,7 @@ export class JsBackend implements Backend {
   slice(x: BackendArray, b: readonly number[], e: readonly number[], s: readonly number[]) { return layout.slice(js(x), b, e, s); }
   expand(x: BackendArray, shape: Shape) { return layout.expand(js(x), shape); }
   contiguous(x: BackendArray) { return contiguous(js(x)); }
+  sharesMemory(view: BackendArray, base: BackendArray) { return js(view).buf === js(base).buf; }
   cast(x: BackendArray, dtype: DType) { return layout.cast(js(x), dtype); }
   sliceAssign(x: BackendArray, src: BackendArray, b: readonly number[], s: readonly number[]) { return layout.sliceAssign(js(x), js(src), b, s); }
   cat(xs: readonly BackendArray[], dim: number) { return layout.cat(xs.map(js), dim); }
