@@ -47,3 +47,12 @@ export const backend = {
   active: () => backendRegistry.active(),
   available: backendRegistry.available,
 };
+
+import * as data from "./data";
+/** Data sets and loading: data.DataLoader, data.mnist.load(), data.makeClassification(...). */
+export { data };
+export {
+  mnist, fashionMnist, shakespeare, DataLoader, TensorDataset, Subset, randomSplit,
+  makeClassification, makeMoons, makeSpirals, CharVocab, SequenceDataset, charCorpus, readIdx, LabelledImages,
+} from "./data";
+export type { Dataset, DataLoaderOptions, CharCorpus, Classification, IdxData } from "./data";
