@@ -1,5 +1,5 @@
 import { fail } from "../errors";
-import { DType, TypedArray, allocate, typedFrom } from "./dtype";
+import { DType, TypedArray, allocate, isFloat, typedFrom } from "./dtype";
 import { defaultGenerator } from "./random";
 import { Shape, checkShape, numel } from "./shape";
 import { NestedArray, RandomOptions, Tensor, TensorOptions } from "./tensor";
@@ -23,11 +23,13 @@ export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {})
   }
   const flat: number[] = [];
   let sawBool = false;
+  let sawNumber = false;
   const walk = (x: NestedArray, dim: number, path: number[]): void => {
     if (dim === shape.length) {
       if (Array.isArray(x)) fail("tensor", `ragged nested array: element at [${path.join(",")}] is a list, expected a number`);
       if (typeof x === "boolean") sawBool = true;
       else if (typeof x !== "number") fail("tensor", `element at [${path.join(",")}] is ${typeof x}, expected a number`);
+      else sawNumber = true;
       flat.push(Number(x));
       return;
     }
@@ -37,18 +39,21 @@ export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {})
     x.forEach((y, i) => walk(y, dim + 1, [...path, i]));
   };
   walk(data, 0, []);
-  const dtype = opts.dtype ?? (sawBool ? "bool" : "float32");
+  // bool only when every element is one: [true, 2] is numbers, as in PyTorch
+  const dtype = opts.dtype ?? (sawBool && !sawNumber ? "bool" : "float32");
   return Tensor.fromTyped(typedFrom(dtype, flat), shape, { ...opts, dtype });
 }
 
 export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
-  return Tensor.full(shape, 0, opts);
+  return Tensor.full(checkShape("zeros", shape), 0, opts);
 }
 export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
-  return Tensor.full(shape, 1, opts);
+  return Tensor.full(checkShape("ones", shape), 1, opts);
 }
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
-  return Tensor.full(shape, value, opts);
+  // a bool holds 0 or 1: a 2 stored as is would compare unequal to true
+  const v = opts.dtype === "bool" ? Number(value !== 0) : value;
+  return Tensor.full(checkShape("full", shape), v, opts);
 }
 
 /** The n x m identity (ones on the diagonal). */
@@ -74,19 +79,28 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) fail("linspace", `steps must be a non-negative integer, got ${steps}`);
   const v = allocate(opts.dtype ?? "float32", steps);
-  for (let i = 0; i < steps; i++) v[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
+  const step = (end - start) / Math.max(1, steps - 1);
+  // the second half counts back from end, so both ends come out exact (as in PyTorch)
+  for (let i = 0; i < steps; i++) v[i] = i < steps / 2 ? start + step * i : end - step * (steps - 1 - i);
   return Tensor.fromTyped(v, [steps], opts);
 }
 
+function checkFloat(op: string, dtype: DType | undefined): void {
+  if (dtype && !isFloat(dtype)) fail(op, `makes real numbers: dtype must be float32 or float64, got ${dtype} (use randint for integers)`);
+}
+
 export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
+  checkFloat("rand", opts.dtype);
   return Tensor.rand(checkShape("rand", shape), opts);
 }
 export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
+  checkFloat("randn", opts.dtype);
   return Tensor.randn(checkShape("randn", shape), opts);
 }
 
 /** Integers uniform in [low, high), int32. */
 export function randint(low: number, high: number, shape: Shape, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high)) fail("randint", `low and high must be integers, got ${low} and ${high}`);
   if (!(high > low)) fail("randint", `high ${high} must be greater than low ${low}`);
   const gen = opts.generator ?? defaultGenerator;
   const v = allocate(opts.dtype ?? "int32", numel(checkShape("randint", shape)));

@@ -31,8 +31,10 @@ export function formatTensor(t: Tensor): string {
   const prefix = "tensor(";
   const body = formatDims(v, shape, 0, 0, fmt, summarize, prefix.length + 1);
   const extras: string[] = [];
-  if (v.length === 0) extras.push(`size=[${shape.join(", ")}]`);
-  if (t.dtype !== "float32") extras.push(`dtype=${t.dtype}`);
+  if (v.length === 0 && shape.length !== 1) extras.push(`size=[${shape.join(", ")}]`);
+  // as PyTorch leaves out the dtypes it infers by default (float32, int64, bool), we leave
+  // out ours: float32, int32 (what arange and argmax make) and bool
+  if (t.dtype === "float64") extras.push(`dtype=${t.dtype}`);
   if (t.gradFn) extras.push(`gradFn=${t.gradFn.op.name}`);
   else if (t.requiresGrad) extras.push("requiresGrad=true");
   return prefix + body + extras.map((e) => ", " + e).join("") + ")";
@@ -60,7 +62,8 @@ function edgeIndices(n: number, summarize: boolean): number[] {
   return [...Array(e).keys(), -1, ...Array.from({ length: e }, (_, i) => n - e + i)];
 }
 
-function numberFormatter(dtype: string, shown: number[]): (x: number) => string {
+/** How the numbers of one tensor are written; the HTML table (display/tensor.ts) uses it too, so both agree. */
+export function numberFormatter(dtype: string, shown: number[]): (x: number) => string {
   if (dtype === "bool") return (x) => (x ? "true" : "false").padStart(5);
   if (dtype === "int32") {
     const w = Math.max(1, ...shown.map((x) => String(x).length));
@@ -72,12 +75,19 @@ function numberFormatter(dtype: string, shown: number[]): (x: number) => string 
   const absMin = nonzero.length ? Math.min(...nonzero) : 0;
   const allInts = finite.every((x) => Number.isInteger(x));
   const p = printOptions.precision;
+  // PyTorch's choice: whole numbers as "3.", unless they span more than 1e3 or exceed 1e8
+  const wide = absMax > 1e8 || (absMin > 0 && absMax / absMin > 1e3);
   let f: (x: number) => string;
-  if (allInts && absMax < 1e8) f = (x) => (Number.isFinite(x) ? x.toFixed(0) + "." : String(x).replace("Infinity", "inf"));
-  else if (absMax >= 1e8 || (absMin > 0 && (absMin < 1e-4 || absMax / absMin > 1e3))) f = (x) => fixNonFinite(x, x.toExponential(p));
+  if (allInts && !wide) f = (x) => fixNonFinite(x, x.toFixed(0) + ".");
+  else if (wide || (absMin > 0 && absMin < 1e-4)) f = (x) => fixNonFinite(x, sci(x, p));
   else f = (x) => fixNonFinite(x, x.toFixed(p));
   const w = Math.max(...shown.map((x) => f(x).length), 1);
   return (x) => f(x).padStart(w);
+}
+
+/** Python's "{:.4e}": at least two exponent digits (1.0000e-05, not JavaScript's 1.0000e-5). */
+function sci(x: number, p: number): string {
+  return x.toExponential(p).replace(/e([+-])(\d)$/, "e$10$2");
 }
 
 function fixNonFinite(x: number, s: string): string {
@@ -95,19 +105,13 @@ function formatDims(
   const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
   const idx = edgeIndices(shape[dim], summarize);
   if (dim === shape.length - 1) {
-    const items = idx.map((i) => (i < 0 ? "..." : fmt(v[off + i])));
-    // wrap long rows
+    const items = idx.map((i) => (i < 0 ? " ..." : fmt(v[off + i])));
+    // wrap long rows as PyTorch does: a fixed number of items per line, from the item width
+    const width = shape[dim] > 0 ? fmt(v[off]).length : 1;
+    const perLine = Math.max(1, Math.floor((printOptions.lineWidth - (indent - 1)) / (width + 2)));
     const lines: string[] = [];
-    let line = "";
-    for (const it of items) {
-      const next = line ? line + ", " + it : it;
-      if (next.length + indent > printOptions.lineWidth && line) {
-        lines.push(line + ",");
-        line = it;
-      } else line = next;
-    }
-    lines.push(line);
-    return "[" + lines.join("\n" + " ".repeat(indent)) + "]";
+    for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(", "));
+    return "[" + lines.join(",\n" + " ".repeat(indent)) + "]";
   }
   const sep = ",\n".padEnd(2 + shape.length - dim - 2, "\n") + " ".repeat(indent);
   const parts = idx.map((i) => (i < 0 ? "..." : formatDims(v, shape, dim + 1, off + i * stride, fmt, summarize, indent + 1)));

@@ -44,6 +44,7 @@ export function shapeArb(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
 export function broadcastShapesArb(count: number, o: ShapeOptions = {}): fc.Arbitrary<{ out: number[]; shapes: number[][] }> {
   const oneInThree = fc.noBias(fc.integer({ min: 0, max: 2 })).map((v) => v === 0);
   return shapeArb(o).chain((out) => {
+    // half the operands keep every dim, the others lose 1..rank leading ones
     const one = fc
       .tuple(fc.noBias(fc.integer({ min: -out.length, max: out.length })).map((d) => Math.max(0, d)), fc.array(oneInThree, { minLength: out.length, maxLength: out.length }))
       .map(([drop, ones]) => out.map((d, i) => (ones[i] ? 1 : d)).slice(drop));

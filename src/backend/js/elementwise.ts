@@ -103,25 +103,25 @@ export function softplus(v: number): number {
 }
 
 /**
- * The error function, to about 1e-15 relative: a Taylor series near 0 and
- * a continued fraction for erfc in the tails. JavaScript's Math has no erf,
+ * The error function, to about 1e-15 relative: a series near 0 and a
+ * continued fraction for erfc in the tails. JavaScript's Math has no erf,
  * and GELU needs an exact one to match PyTorch.
  */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
-  if (ax < 2.5) {
-    // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+  if (ax < 2) {
+    // erf(x) = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)): every term is
+    // positive, so nothing cancels (the alternating Taylor series loses digits toward x = 2.5)
+    const x2 = x * x;
     let term = x;
     let sum = x;
-    const x2 = x * x;
     for (let n = 1; n < 100; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+      term *= (2 * x2) / (2 * n + 1);
+      sum += term;
+      if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
     }
-    return (2 / Math.sqrt(Math.PI)) * sum;
+    return (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
   }
   if (ax > 6) return Math.sign(x);
   // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) (Lentz)
