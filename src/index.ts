@@ -9,6 +9,8 @@
 export { Tensor } from "./tensor/tensor";
 export type { TensorOptions, RandomOptions, NestedArray } from "./tensor/tensor";
 export type { DType } from "./tensor/dtype";
+export { tidy, keep, dispose } from "./backend";
+export type { BackendInfo, MemoryInfo } from "./backend";
 export {
   tensor, zeros, ones, full, eye, arange, linspace, rand, randn, randint,
   zerosLike, onesLike, fullLike, randLike, randnLike,
@@ -37,13 +39,29 @@ export { gather, scatterAdd, indexSelect, indexAdd, index, embedding, oneHot } f
 export { conv2d, maxPool2d, avgPool2d } from "./ops/conv";
 export { dropout } from "./ops/random";
 
-import * as functional from "./nn/functional";
-export const nn = { functional };
+/** Layers, losses, init, save/load: nn.Linear, nn.functional.crossEntropy, nn.save(model, path). */
+export * as nn from "./nn";
+/** Optimizers and schedules: optim.SGD, optim.Adam, optim.StepLR, optim.clipGradNorm. */
+export * as optim from "./optim";
+export {
+  fit, evaluate, predict, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, LambdaCallback, ProgressBar,
+  accuracy, precision, recall, f1, ConfusionMatrix,
+} from "./train";
+export type { FitOptions, EvaluateOptions, FitData, Callback, Logs, Metric, MetricName } from "./train";
 
 import * as backendRegistry from "./backend";
-/** Backend selection: backend.use("js" | "tfjs"), backend.active().name, backend.available(). */
+// registers the "tfjs" backend; TensorFlow.js itself loads only when it is first used
+import "./backend/tfjs";
+/**
+ * Backend selection. `await backend.use("tfjs")` loads the fast path and
+ * returns backend.info(); `backend.use("js")` switches at once.
+ * GRADLAB_BACKEND=tfjs is honoured by `await backend.ready()`.
+ */
 export const backend = {
-  use: (name: string): string => backendRegistry.use(name).name,
+  use: (name: string) => backendRegistry.switchTo(name),
+  ready: backendRegistry.ready,
+  info: backendRegistry.info,
+  memory: backendRegistry.memory,
   active: () => backendRegistry.active(),
   available: backendRegistry.available,
 };

@@ -13,14 +13,17 @@ export function backendsUnderTest(): string[] {
   return backends.available().filter((b) => !only || only.includes(b));
 }
 
-/** Runs the suite once per backend, with that backend active. */
+/**
+ * Runs the suite once per backend, with that backend active. The before hook
+ * awaits the switch: the tfjs backend loads its engine on first use.
+ */
 export function forEachBackend(title: string, body: (backend: string) => void): void {
   for (const name of backendsUnderTest()) {
     describe(`${title} [${name}]`, () => {
       let previous: string;
-      before(() => {
+      before(async () => {
         previous = backends.active().name;
-        backends.use(name);
+        await backends.switchTo(name);
       });
       after(() => {
         backends.use(previous);

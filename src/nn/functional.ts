@@ -9,3 +9,6 @@ export type { Conv2dOptions, Pool2dOptions } from "../ops/conv";
 export { dropout } from "../ops/random";
 export { embedding, oneHot } from "../ops/indexing";
 export { pad } from "../ops/shape";
+export { linear } from "./linear";
+export { mseLoss, l1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, nllLoss } from "./loss";
+export type { Reduction, LossOptions, BCEOptions, BCEWithLogitsOptions, NLLOptions, CrossEntropyOptions } from "./loss";

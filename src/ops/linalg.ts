@@ -7,7 +7,11 @@ import { apply, OpDef } from "./op";
 const MATMUL: OpDef<void> = {
   name: "matmul",
   forward: (be, [a, b]) => be.matmul(a, b),
-  backward: ({ inputs: [a, b] }, g) => [g.matmul(b.transpose(-2, -1)), a.transpose(-2, -1).matmul(g)],
+  // an input that needs no gradient (a network's input batch) costs no product: that is a third of a layer's backward
+  backward: ({ inputs: [a, b] }, g) => [
+    a.requiresGrad ? g.matmul(b.transpose(-2, -1)) : null,
+    b.requiresGrad ? a.transpose(-2, -1).matmul(g) : null,
+  ],
   saves: { inputs: [0, 1] },
 };
 

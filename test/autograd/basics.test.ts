@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gradcheck, randn, tensor } from "../../src";
 import { assertClose, forEachBackend } from "../helpers";
 
-forEachBackend("autograd basics", () => {
+forEachBackend("autograd basics", (backend) => {
   it("d(sum(x*x))/dx = 2x", () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
     x.mul(x).sum().backward();
@@ -16,7 +16,8 @@ forEachBackend("autograd basics", () => {
     assertClose(x.grad!, [8]);
   });
 
-  it("gradcheck agrees with autograd for matmul + tanh", () => {
+  it("gradcheck agrees with autograd for matmul + tanh", function () {
+    if (backend !== "js") this.skip(); // float64 lives on the js backend only
     const r = gradcheck((a, b) => a.matmul(b).tanh(), [randn([4, 3], { dtype: "float64" }), randn([3, 5], { dtype: "float64" })]);
     assert.ok(r.ok, JSON.stringify(r));
   });

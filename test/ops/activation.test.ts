@@ -27,6 +27,8 @@ forEachBackend("activations", (backend) => {
   describe("forward values", () => {
     it("relu and leakyRelu", () => {
       assertClose(relu(tensor([-2, -0.5, 0, 0.5, 3])), [0, 0, 0, 0.5, 3]);
+      // no silent NaNs: relu passes NaN through, as PyTorch does, on every backend
+      assertClose(relu(tensor([NaN, -1])), [NaN, 0]);
       assertClose(tensor([-2, 0, 3]).leakyRelu(), [-0.02, 0, 3]);
       assertClose(leakyRelu(tensor([-2, 0, 3]), 0.2), [-0.4, 0, 3]);
     });

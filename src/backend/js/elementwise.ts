@@ -75,7 +75,7 @@ function unaryRow(op: UnaryOp, out: TypedArray, o: number, x: TypedArray, i: num
     case "sqrt": for (; o < end; o++, i += s) out[o] = Math.sqrt(x[i]); return;
     case "abs": for (; o < end; o++, i += s) out[o] = Math.abs(x[i]); return;
     case "sign": for (; o < end; o++, i += s) out[o] = Math.sign(x[i]); return;
-    case "relu": for (; o < end; o++, i += s) out[o] = x[i] > 0 ? x[i] : 0; return;
+    case "relu": for (; o < end; o++, i += s) out[o] = x[i] > 0 || x[i] !== x[i] ? x[i] : 0; return; // NaN stays NaN
     case "sigmoid": for (; o < end; o++, i += s) out[o] = sigmoid(x[i]); return;
     case "tanh": for (; o < end; o++, i += s) out[o] = Math.tanh(x[i]); return;
     case "softplus": for (; o < end; o++, i += s) out[o] = softplus(x[i]); return;

@@ -29,7 +29,7 @@ export class JsBackend implements Backend {
   dispose(): void {}
   full(shape: Shape, value: number, dtype: DType): BackendArray {
     const buf = allocate(dtype, numel(shape));
-    if (value !== 0) buf.fill(value);
+    if (value !== 0) buf.fill(dtype === "bool" ? (value ? 1 : 0) : value);
     return new JsArray(buf, shape);
   }
   write(dst: BackendArray, src: BackendArray): BackendArray {
