@@ -44,7 +44,7 @@ export * as nn from "./nn";
 /** Optimizers and schedules: optim.SGD, optim.Adam, optim.StepLR, optim.clipGradNorm. */
 export * as optim from "./optim";
 export {
-  fit, evaluate, predict, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, LambdaCallback, ProgressBar,
+  fit, evaluate, predict, lastHistory, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, LambdaCallback, ProgressBar,
   accuracy, precision, recall, f1, ConfusionMatrix,
 } from "./train";
 export type { FitOptions, EvaluateOptions, FitData, Callback, Logs, Metric, MetricName } from "./train";
@@ -74,3 +74,13 @@ export {
   makeClassification, makeMoons, makeSpirals, CharVocab, SequenceDataset, charCorpus, readIdx, LabelledImages,
 } from "./data";
 export type { Dataset, DataLoaderOptions, CharCorpus, Classification, IdxData } from "./data";
+
+/** Rich display in notebooks: plots, live progress, computation graphs, and the display() hook. */
+export {
+  display, updateDisplay, clearOutput, html, markdown, DisplayHandle, progress, Progress, Interrupted,
+  plot, setPlotDefaults, Plot, ImageGrid, drawGraph, DISPLAY, displayable, htmlTable, isDisplayable,
+} from "./display";
+export type {
+  MimeBundle, Displayable, PlotOptions, LineOptions, ScatterOptions, HeatmapOptions, ContourOptions,
+  HistogramOptions, ImagesOptions, ProgressOptions, GraphOptions,
+} from "./display";

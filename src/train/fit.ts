@@ -6,6 +6,7 @@ import { DataLoader, Dataset, TensorDataset } from "../data/dataset";
 import { Tensor } from "../tensor/tensor";
 import { Callback, Logs, ProgressBar, TrainableModel, TrainState } from "./callbacks";
 import { History } from "./history";
+import { LiveProgress, inKernel, kernelInterrupts } from "./live";
 import { Metric, MetricName, metricByName } from "./metrics";
 import { cat as catTensors } from "../ops/shape";
 
@@ -131,6 +132,7 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
   const metrics = metricsOf(opts.metrics, opts.loss);
   const callbacks = [...(opts.verbose === 0 ? [] : [defaultProgress()]), ...(opts.callbacks ?? [])];
   const history = new History();
+  last = history;
   const state: TrainState = { model, history, epochs, stepsPerEpoch: loader.length ?? NaN, batchSize, stopTraining: false };
 
   let interrupts = 0;
@@ -143,11 +145,14 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
     }
   };
   process.on("SIGINT", onSigint);
+  // inside a kernel the interrupt button is counted by the kernel, not delivered as SIGINT to us
+  const kernelAtStart = kernelInterrupts();
+  const interrupted = () => interrupts > 0 || kernelInterrupts() !== kernelAtStart;
   const started = performance.now();
   let samples = 0;
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(state);
-    for (let epoch = 0; epoch < epochs && !state.stopTraining && !interrupts; epoch++) {
+    for (let epoch = 0; epoch < epochs && !state.stopTraining && !interrupted(); epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, state);
       model.train();
       metrics.forEach((m) => m.reset());
@@ -189,7 +194,7 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
         const logs: Logs = { loss: lossSum / seen };
         for (const cb of callbacks) if (cb.onBatchEnd) await cb.onBatchEnd(batch, logs, state);
         batch++;
-        if (interrupts) break;
+        if (interrupted()) break;
         if (performance.now() - lastYield > 100) {
           await yieldToEventLoop();
           lastYield = performance.now();
@@ -197,7 +202,7 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
       }
       const logs: Logs = { loss: lossSum / Math.max(seen, 1) };
       for (const m of metrics) logs[m.name] = m.result();
-      if (validation !== undefined && !interrupts) {
+      if (validation !== undefined && !interrupted()) {
         const v = evaluate(model, validation, { loss, metrics: opts.metrics, batchSize });
         for (const [k, val] of Object.entries(v)) logs["val" + k[0].toUpperCase() + k.slice(1)] = val;
       }
@@ -206,7 +211,7 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
       history.record(epoch, logs);
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, state);
     }
-    if (interrupts) history.stopReason = "interrupted";
+    if (interrupted()) history.stopReason = "interrupted";
     else if (state.stopTraining) history.stopReason = "stopped by callback";
     for (const cb of callbacks) await cb.onTrainEnd?.(state);
   } finally {
@@ -220,7 +225,17 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
 
 /** A live display inside a notebook kernel, a progress bar in a terminal. */
 function defaultProgress(): Callback {
-  return new ProgressBar();
+  return inKernel() ? new LiveProgress() : new ProgressBar();
+}
+
+let last: History | undefined;
+/**
+ * The History of the latest fit(), also while it runs. In a notebook the
+ * interrupt button ends the cell at once, so `const h = await fit(...)` never
+ * assigns h: the model keeps what it learned, and lastHistory() has the rest.
+ */
+export function lastHistory(): History | undefined {
+  return last;
 }
 
 /** Loss and metrics over a whole data set, without recording a graph; the model is put in eval mode. */

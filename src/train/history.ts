@@ -1,3 +1,6 @@
+import { DISPLAY, MimeBundle } from "../display/bundle";
+import { historyPlot } from "./live";
+
 /**
  * What fit() returns: per-epoch values of the loss and every metric, for
  * training ("loss", "accuracy") and validation ("valLoss", "valAccuracy"),
@@ -27,6 +30,11 @@ export class History {
   last(key: string): number | undefined {
     const s = this.history[key];
     return s?.[s.length - 1];
+  }
+
+  /** In a notebook: the loss curves, with this table as the plain-text form. */
+  [DISPLAY](): MimeBundle {
+    return { ...historyPlot(this)[DISPLAY](), "text/plain": this.toString() };
   }
 
   toString(): string {

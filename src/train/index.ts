@@ -1,4 +1,5 @@
-export { fit, evaluate, predict } from "./fit";
+export { fit, evaluate, predict, lastHistory } from "./fit";
+export { LiveProgress, historyPlot } from "./live";
 export type { FitOptions, EvaluateOptions, FitData, TensorPair, BatchSource, LossFn, LossName, OptimizerLike } from "./fit";
 export { History } from "./history";
 export {
