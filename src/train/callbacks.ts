@@ -174,17 +174,27 @@ export class ProgressBar implements Callback {
   private epochStart = 0;
   private lastDraw = 0;
   private epoch = 0;
-  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly logEveryMs = 30_000,
+  ) {}
 
   onEpochBegin(epoch: number): void {
     this.epoch = epoch;
     this.epochStart = performance.now();
-    this.lastDraw = 0;
+    this.lastDraw = this.out.isTTY ? 0 : this.epochStart;
   }
 
   onBatchEnd(batch: number, logs: Logs, s: TrainState): void {
-    if (!this.out.isTTY) return;
     const now = performance.now();
+    if (!this.out.isTTY) {
+      // in a log (CI, nohup) a line every half minute shows the run is alive and how fast it goes
+      if (now - this.lastDraw >= this.logEveryMs && batch + 1 < s.stepsPerEpoch) {
+        this.lastDraw = now;
+        this.out.write(progressLine(this.epoch, s.epochs, batch + 1, s.stepsPerEpoch, (now - this.epochStart) / 1000, s.batchSize, logs) + "\n");
+      }
+      return;
+    }
     if (now - this.lastDraw < 100 && batch + 1 < s.stepsPerEpoch) return;
     this.lastDraw = now;
     this.out.write("\r" + progressLine(this.epoch, s.epochs, batch + 1, s.stepsPerEpoch, (now - this.epochStart) / 1000, s.batchSize, logs) + "\x1b[K");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {
   DataLoader, TensorDataset, makeMoons, manualSeed, nn, optim, randn, tensor, GradlabError, Tensor,
 } from "../../src";
-import { EarlyStopping, History, fit, evaluate, predict } from "../../src/train";
+import { EarlyStopping, History, ProgressBar, fit, evaluate, predict } from "../../src/train";
 import { assertThrowsOp } from "../helpers";
 import * as backends from "../../src/backend";
 
@@ -168,5 +168,27 @@ describe("fit on the tfjs backend", function () {
       // after the first epoch has created the optimizer state, nothing more accumulates
       assert.equal(counts[2], counts[1], `live arrays per epoch: ${counts}`);
     }
+  });
+});
+
+describe("ProgressBar", () => {
+  it("in a terminal redraws one line; in a log prints a line now and then and one per epoch", async () => {
+    const run = async (isTTY: boolean, logEveryMs: number) => {
+      const written: string[] = [];
+      const out = { isTTY, write: (s: string) => { written.push(s); return true; } } as unknown as NodeJS.WriteStream;
+      manualSeed(0);
+      const { x, y } = moons(64);
+      const m = mlp();
+      await fit(m, [x, y], { loss: "crossEntropy", optimizer: new optim.SGD(m.parameters(), { lr: 0.1 }), epochs: 2, batchSize: 8, verbose: 0, callbacks: [new ProgressBar(out, logEveryMs)] });
+      return written;
+    };
+    const tty = await run(true, 0);
+    assert.ok(tty.every((w) => w.startsWith("\r")), "a terminal gets carriage returns");
+    assert.match(tty[tty.length - 1], /^\rEpoch 2\/2 \[=+\] 8\/8 .*loss \d/);
+    const log = await run(false, 0);
+    assert.ok(log.every((w) => !w.includes("\r") && w.endsWith("\n")), "a log gets whole lines");
+    assert.equal(log.filter((w) => / 8\/8 /.test(w)).length, 2, "one line per finished epoch");
+    assert.ok(log.length > 2, "and lines while an epoch runs");
+    assert.equal((await run(false, 60_000)).length, 2, "no more often than asked");
   });
 });
