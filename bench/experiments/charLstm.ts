@@ -1,6 +1,6 @@
 import { DataLoader, Tensor, manualSeed, nn, noGrad, optim, SequenceDataset, shakespeare, tensor } from "../../src";
 import { Generator } from "../../src/tensor/random";
-import type { Experiment } from "./index";
+import type { Experiment } from "./common";
 
 /**
  * 001 §4.2's RNNModel: Embedding -> LSTM -> Linear, trained here as a

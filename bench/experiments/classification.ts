@@ -2,8 +2,7 @@ import {
   DataLoader, TensorDataset, evaluate, fit, makeClassification, manualSeed, nn, noGrad, optim, recall, accuracy, predict,
 } from "../../src";
 import type { Tensor } from "../../src";
-import type { Experiment } from "./index";
-import { pct } from "./index";
+import { Experiment, pct } from "./common";
 
 /** The first `n` rows for training, the rest held out (the data are already shuffled). */
 function holdOut(x: Tensor, y: Tensor, trainFraction: number) {

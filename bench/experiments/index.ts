@@ -6,29 +6,8 @@
 import { mnistCnnSgd, mnistCnnAdam } from "./mnist";
 import { classification, binaryClassifier } from "./classification";
 import { charLstm } from "./charLstm";
-
-export interface ExperimentContext {
-  quick: boolean;
-  seed: number;
-}
-
-export interface ResultRow {
-  metric: string;
-  /** What the source document reports, where it reports something. */
-  document?: string;
-  measured: string;
-}
-
-export interface ExperimentResult {
-  rows: ResultRow[];
-  values: Record<string, unknown>;
-}
-
-export interface Experiment {
-  title: string;
-  source: string;
-  run(ctx: ExperimentContext): Promise<ExperimentResult>;
-}
+import type { Experiment } from "./common";
+export type { Experiment, ExperimentContext, ExperimentResult, ResultRow } from "./common";
 
 export const EXPERIMENTS: Record<string, Experiment> = {
   "mnist-cnn-sgd": mnistCnnSgd,
@@ -38,4 +17,3 @@ export const EXPERIMENTS: Record<string, Experiment> = {
   "char-lstm": charLstm,
 };
 
-export const pct = (x: number): string => (100 * x).toFixed(2) + "%";

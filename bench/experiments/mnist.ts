@@ -1,6 +1,5 @@
 import { manualSeed, mnist, nn, optim, fit, evaluate } from "../../src";
-import type { Experiment, ExperimentContext } from "./index";
-import { pct } from "./index";
+import { Experiment, ExperimentContext, pct } from "./common";
 
 /** Loads MNIST (a slice of it in quick mode), pixels scaled to [0, 1] as the documents' x / 255.0. */
 function loadMnist(ctx: ExperimentContext) {
