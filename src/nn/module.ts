@@ -4,6 +4,7 @@ import { isFloat } from "../tensor/dtype";
 import { sameShape } from "../tensor/shape";
 import { Tensor } from "../tensor/tensor";
 import { Parameter } from "./parameter";
+import { Cell, DISPLAY, MimeBundle, htmlTable } from "../display/bundle";
 
 /** Any module, whatever its forward takes and returns (what children() and modules() hold). */
 export type AnyModule = Module<never, unknown>;
@@ -291,6 +292,31 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
+  }
+
+  /**
+   * In a notebook: every layer with its settings and parameter count. Output
+   * shapes need an input: nn.summary(model, inputShape) shows those.
+   */
+  [DISPLAY](): MimeBundle {
+    const rows: Cell[][] = [];
+    const walk = (m: AnyModule, prefix: string): void => {
+      for (const [k, c] of m.namedChildren()) {
+        const name = prefix ? `${prefix}.${k}` : k;
+        const own = c.namedParameters().filter(([n]) => !n.includes(".")).reduce((a, [, t]) => a + t.numel(), 0);
+        rows.push([name, c.constructor.name, c.extraRepr(), own]);
+        walk(c, name);
+      }
+    };
+    walk(this as unknown as AnyModule, "");
+    const total = this.numParameters();
+    return {
+      "text/plain": this.toString(),
+      "text/html": htmlTable(rows, {
+        header: ["layer", "type", "settings", "parameters"],
+        caption: `${this.constructor.name}: ${total.toLocaleString("en-US")} parameters (${this.numParameters(true).toLocaleString("en-US")} trainable)`,
+      }),
+    };
   }
 }
 

@@ -1,4 +1,5 @@
 import { noGrad } from "../autograd/mode";
+import { DISPLAY, MimeBundle, htmlTable } from "../display/bundle";
 import { fail, fmtShape } from "../errors";
 import { DType } from "../tensor/dtype";
 import { zeros } from "../tensor/creation";
@@ -27,6 +28,8 @@ export interface ModelSummary {
   /** The Keras-style table. */
   text: string;
   toString(): string;
+  /** In a notebook: the same table in HTML. */
+  [DISPLAY](): MimeBundle;
 }
 
 export interface SummaryOptions {
@@ -89,7 +92,16 @@ export function summary(model: AnyModule, inputShape: readonly number[], opts: S
   const trainableParams = model.numParameters(true);
   const modelName = model.constructor.name;
   const text = formatTable(modelName, rows, totalParams, trainableParams);
-  return { modelName, rows, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, text, toString: () => text };
+  const html = () =>
+    htmlTable(rows.map((r) => [r.name, r.type, JSON.stringify(r.outputShape).replace(/-1/g, "None").replace(/,/g, ", "), r.params]), {
+      header: ["layer", "type", "output shape", "parameters"],
+      caption: `${modelName}: ${totalParams.toLocaleString("en-US")} parameters (${trainableParams.toLocaleString("en-US")} trainable)`,
+    });
+  return {
+    modelName, rows, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, text,
+    toString: () => text,
+    [DISPLAY]: () => ({ "text/plain": text, "text/html": html() }),
+  };
 }
 
 function ownParams(m: AnyModule): { total: number; trainable: number } {

@@ -1,5 +1,7 @@
 import { fail, fmtShape } from "../errors";
 import { Tensor } from "../tensor/tensor";
+import { DISPLAY, MimeBundle } from "../display/bundle";
+import { heatmap } from "../display/plot";
 
 /**
  * Classification metrics on predictions and integer targets. `output` may be
@@ -71,6 +73,13 @@ export class ConfusionMatrix {
     const p = this.precision(c), r = this.recall(c);
     return p + r ? (2 * p * r) / (p + r) : 0;
   }
+  /** In a notebook: a heatmap with the counts written in the cells, true classes down, predictions across. */
+  [DISPLAY](): MimeBundle {
+    const names = this.classNames ?? this.counts.map((_, i) => String(i));
+    const plot = heatmap(this.counts, { xLabels: names, yLabels: names, annotate: true, xLabel: "predicted", yLabel: "true", title: `confusion matrix (accuracy ${(100 * this.accuracy()).toFixed(2)}%)` });
+    return { ...plot[DISPLAY](), "text/plain": this.toString() };
+  }
+
   toString(): string {
     const names = this.classNames ?? this.counts.map((_, i) => String(i));
     const w = Math.max(...names.map((n) => n.length), ...this.counts.flat().map((c) => String(c).length), 4);
