@@ -211,3 +211,19 @@ export function gradOf(fn: (...xs: Tensor[]) => Tensor, wrt = 0, w?: Tensor): (.
     return g!;
   };
 }
+
+/** The multi-index of a flat row-major position, and back: for reference implementations in tests. */
+export function unravel(flat: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return idx;
+}
+
+export function ravel(idx: readonly number[], shape: readonly number[]): number {
+  let f = 0;
+  for (let d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
+  return f;
+}

@@ -2,24 +2,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { arange, embedding, gather, index, indexAdd, indexSelect, oneHot, ones, randn, scatterAdd, tensor, Tensor, zeros } from "../../src";
 import { assertClose, forEachBackend } from "../helpers";
-import { FC, assertGradcheck, gradOf, shapeArb, tensorOfShapeArb } from "./arbitraries";
+import { FC, assertGradcheck, gradOf, shapeArb, tensorOfShapeArb, ravel, unravel } from "./arbitraries";
 
 const int = (data: number[] | number[][] | number[][][]) => tensor(data, { dtype: "int32" });
 
-function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = flat % shape[d];
-    flat = Math.floor(flat / shape[d]);
-  }
-  return idx;
-}
-
-function ravel(idx: readonly number[], shape: readonly number[]): number {
-  let f = 0;
-  for (let d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
-  return f;
-}
 
 /**
  * A gather/scatter problem: x of a random shape and layout, a dim, and an

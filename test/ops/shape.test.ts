@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { arange, cat, chunk, pad, split, stack, tensor, Tensor } from "../../src";
 import { assertClose, forEachBackend } from "../helpers";
-import { FC, assertGradcheck, gradOf, shapeArb, tensorOfShapeArb, tensorsOfShapesArb } from "./arbitraries";
+import { FC, assertGradcheck, gradOf, shapeArb, tensorOfShapeArb, tensorsOfShapesArb, ravel, unravel } from "./arbitraries";
 
 /*
  * Shape ops move values without computing new ones, so their forward is
@@ -11,20 +11,6 @@ import { FC, assertGradcheck, gradOf, shapeArb, tensorOfShapeArb, tensorsOfShape
  * make (contiguous, transposed, sliced with a step, expanded with stride 0).
  */
 
-function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = flat % shape[d];
-    flat = Math.floor(flat / shape[d]);
-  }
-  return idx;
-}
-
-function ravel(idx: readonly number[], shape: readonly number[]): number {
-  let f = 0;
-  for (let d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
-  return f;
-}
 
 /** Python's range(start, stop, step) of a slice, after negative indices and clipping. */
 function sliceIndices(n: number, start: number, end: number | undefined, step: number): number[] {
