@@ -102,6 +102,7 @@ export interface NotebookCell {
   execution_count?: number | null;
   outputs?: Output[];
   metadata?: { tags?: string[] };
+  id?: string;
 }
 export interface Notebook {
   cells: NotebookCell[];
