@@ -10,6 +10,8 @@ export { Tensor } from "./tensor/tensor";
 export type { TensorOptions, RandomOptions, NestedArray } from "./tensor/tensor";
 export type { DType } from "./tensor/dtype";
 export { tidy, keep, dispose } from "./backend";
+/** Threads of the js backend: results are the same for any count; GRADLAB_THREADS sets the default. */
+export { setNumThreads, getNumThreads } from "./backend/js/parallel";
 export type { BackendInfo, MemoryInfo } from "./backend";
 export {
   tensor, zeros, ones, full, eye, arange, linspace, rand, randn, randint,

@@ -1,4 +1,4 @@
-import { DataLoader, Tensor, manualSeed, nn, noGrad, optim, SequenceDataset, shakespeare, tensor } from "../../src";
+import { DataLoader, Tensor, manualSeed, nn, noGrad, optim, SequenceDataset, shakespeare, tensor, tidy } from "../../src";
 import { Generator } from "../../src/tensor/random";
 import type { Experiment } from "./common";
 
@@ -31,8 +31,7 @@ export function sample(model: CharModel, encode: (s: string) => number[], decode
     const ids = encode(prompt);
     for (let i = 0; i < n; i++) {
       const ctx = ids.slice(-64);
-      const logits = model.forward(tensor([ctx], { dtype: "int32" })).select(1, -1).select(0, 0).div(temperature);
-      const p = logits.softmax(-1).values();
+      const p = tidy(() => model.forward(tensor([ctx], { dtype: "int32" })).select(1, -1).select(0, 0).div(temperature).softmax(-1).values());
       let r = gen.uniform(), k = 0;
       while (k < p.length - 1 && (r -= p[k]) > 0) k++;
       ids.push(k);
@@ -48,19 +47,27 @@ export const charLstm: Experiment = {
     manualSeed(ctx.seed);
     const corpus = shakespeare.load();
     const seqLen = ctx.quick ? 32 : 64;
-    const model = ctx.quick ? new CharModel(corpus.vocab.size, 16, 32, 1) : new CharModel(corpus.vocab.size, 64, 256, 2);
+    // full: one LSTM layer of 128, small enough to train on the js backend in minutes; GRADLAB_LSTM_HIDDEN and
+    // GRADLAB_LSTM_LAYERS give bigger models
+    const hidden = Number(process.env.GRADLAB_LSTM_HIDDEN ?? 128), layers = Number(process.env.GRADLAB_LSTM_LAYERS ?? 1);
+    const model = ctx.quick ? new CharModel(corpus.vocab.size, 16, 32, 1) : new CharModel(corpus.vocab.size, 32, hidden, layers);
     const train = new SequenceDataset(ctx.quick ? corpus.train.slice(0, 0, 20000) : corpus.train, seqLen, { stride: seqLen });
     const val = new SequenceDataset(ctx.quick ? corpus.validation.slice(0, 0, 4000) : corpus.validation, seqLen, { stride: seqLen });
     const loader = new DataLoader(train, { batchSize: 32, shuffle: true, seed: ctx.seed });
     const optimizer = new optim.Adam(model.parameters(), { lr: 2e-3 });
-    const epochs = ctx.quick ? 1 : Number(process.env.GRADLAB_LSTM_EPOCHS ?? 3);
+    const epochs = ctx.quick ? 1 : Number(process.env.GRADLAB_LSTM_EPOCHS ?? 2);
     const vocab = corpus.vocab.size;
     const perplexities: number[] = [];
     const started = performance.now();
     let samples = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
       model.train();
-      for (const [x, y] of loader) {
+      const batches = loader[Symbol.iterator]();
+      // each step in a tidy() scope, so the tfjs backend frees what the step made
+      while (tidy(() => {
+        const next = batches.next();
+        if (next.done) return false;
+        const [x, y] = next.value;
         optimizer.zeroGrad();
         const logits = model.forward(x);
         const loss = nn.functional.crossEntropy(logits.reshape([-1, vocab]), y.reshape([-1]));
@@ -68,7 +75,8 @@ export const charLstm: Experiment = {
         optim.clipGradNorm(model.parameters(), 1.0);
         optimizer.step();
         samples += x.shape[0];
-      }
+        return true;
+      }));
       perplexities.push(validationPerplexity(model, val, vocab));
       console.log(`epoch ${epoch + 1}/${epochs}: validation perplexity per character ${perplexities[epoch].toFixed(3)}`);
     }
@@ -82,6 +90,7 @@ export const charLstm: Experiment = {
     return {
       rows: [
         { metric: "validation perplexity per character", measured: ppl.toFixed(3) },
+        { metric: "model", measured: ctx.quick ? "quick: embed 16, LSTM 32" : `embed 32, LSTM ${hidden} x ${layers}` },
         { metric: "epochs", measured: String(epochs) },
         { metric: "training time", measured: `${seconds.toFixed(0)} s` },
       ],
@@ -95,11 +104,16 @@ export function validationPerplexity(model: CharModel, val: SequenceDataset, voc
   model.eval();
   return noGrad(() => {
     let sum = 0, n = 0;
-    for (const [x, y] of new DataLoader(val, { batchSize: 64 })) {
+    const batches = new DataLoader(val, { batchSize: 64 })[Symbol.iterator]();
+    while (tidy(() => {
+      const next = batches.next();
+      if (next.done) return false;
+      const [x, y] = next.value;
       const logits = model.forward(x);
       sum += nn.functional.crossEntropy(logits.reshape([-1, vocab]), y.reshape([-1]), { reduction: "sum" }).item();
       n += y.numel();
-    }
+      return true;
+    }));
     return Math.exp(sum / n);
   });
 }

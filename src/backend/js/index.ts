@@ -7,6 +7,7 @@ import * as ew from "./elementwise";
 import * as idx from "./indexing";
 import * as layout from "./layout";
 import { matmul } from "./matmul";
+import * as parallel from "./parallel";
 import { argReduce, reduce } from "./reduce";
 
 const js = (x: BackendArray): JsArray => x as JsArray;
@@ -57,11 +58,16 @@ export class JsBackend implements Backend {
   reduce(op: ReduceOp, x: BackendArray, axes: readonly number[], keepDims: boolean) { return reduce(op, js(x), axes, keepDims); }
   argReduce(op: "argmax" | "argmin", x: BackendArray, axis: number, keepDims: boolean) { return argReduce(op, js(x), axis, keepDims); }
 
-  matmul(a: BackendArray, b: BackendArray) { return matmul(js(a), js(b)); }
+  // parallel.ts shares the big products between threads (same results, bit for bit); undefined: not worth it
+  matmul(a: BackendArray, b: BackendArray) { return parallel.matmul(js(a), js(b)) ?? matmul(js(a), js(b)); }
 
-  conv2d(x: BackendArray, w: BackendArray, p: Conv2dParams) { return conv.conv2d(js(x), js(w), p); }
-  conv2dBackwardInput(gy: BackendArray, w: BackendArray, xShape: Shape, p: Conv2dParams) { return conv.conv2dBackwardInput(js(gy), js(w), xShape, p); }
-  conv2dBackwardFilter(x: BackendArray, gy: BackendArray, wShape: Shape, p: Conv2dParams) { return conv.conv2dBackwardFilter(js(x), js(gy), wShape, p); }
+  conv2d(x: BackendArray, w: BackendArray, p: Conv2dParams) { return parallel.conv2d(js(x), js(w), p) ?? conv.conv2d(js(x), js(w), p); }
+  conv2dBackwardInput(gy: BackendArray, w: BackendArray, xShape: Shape, p: Conv2dParams) {
+    return parallel.conv2dBackwardInput(js(gy), js(w), xShape, p) ?? conv.conv2dBackwardInput(js(gy), js(w), xShape, p);
+  }
+  conv2dBackwardFilter(x: BackendArray, gy: BackendArray, wShape: Shape, p: Conv2dParams) {
+    return parallel.conv2dBackwardFilter(js(x), js(gy), wShape, p) ?? conv.conv2dBackwardFilter(js(x), js(gy), wShape, p);
+  }
   maxPool2d(x: BackendArray, p: Pool2dParams) { return conv.maxPool2d(js(x), p); }
   avgPool2d(x: BackendArray, p: Pool2dParams) { return conv.avgPool2d(js(x), p); }
   avgPool2dBackward(gy: BackendArray, xShape: Shape, p: Pool2dParams) { return conv.avgPool2dBackward(js(gy), xShape, p); }

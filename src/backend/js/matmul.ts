@@ -27,8 +27,9 @@ export function gemm(
   const KC = 256;
   const mPanels = Math.ceil(M / 4);
   const nPanels = Math.ceil(N / 4);
-  const Ap = new Float64Array(mPanels * 4 * KC);
-  const Bp = new Float64Array(nPanels * 4 * KC);
+  // sized for the longest block there is: a short K (im2col of a small filter) then allocates little
+  const Ap = new Float64Array(mPanels * 4 * Math.min(K, KC));
+  const Bp = new Float64Array(nPanels * 4 * Math.min(K, KC));
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
     packA(A, aOff + k0 * aCs, aRs, aCs, M, kc, Ap);

@@ -1,0 +1,191 @@
+/**
+ * npm run bench -- train
+ * Training throughput (samples/s) of the experiment-1 CNN (000 §5.2) and a
+ * 784-128-10 MLP, batch 64, SGD with momentum, measured side by side in one
+ * run on: gradlab js (1 and 2 threads), gradlab tfjs (its engine named),
+ * TensorFlow.js layers' model.fit with the same model and batch on the same
+ * engine, and PyTorch when /usr/bin/python3 can import torch.
+ */
+import { spawnSync } from "node:child_process";
+import { backend, manualSeed, nn, optim, rand, randint, tidy, Tensor } from "../src";
+import * as backends from "../src/backend";
+import { getNumThreads, setNumThreads } from "../src/backend/js/parallel";
+import type { TfjsBackend } from "../src/backend/tfjs";
+import { experiment1Model } from "./experiments/mnist";
+import { median, printTable, writeResult } from "./util";
+
+const BATCH = 64;
+type ModelName = "cnn" | "mlp";
+
+function mlp(): nn.Sequential {
+  return new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+}
+
+interface Measurement {
+  samplesPerSecond: number;
+  peakRssMB: number;
+}
+
+/**
+ * Times training steps in three chunks of about `seconds`/3 each and reports
+ * the median chunk, after two warm-up steps (JIT, first allocations).
+ */
+function timeSteps(step: () => void, seconds: number): Measurement {
+  let peak = 0;
+  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+  step();
+  step();
+  const rates: number[] = [];
+  for (let chunk = 0; chunk < 3; chunk++) {
+    const t0 = performance.now();
+    let steps = 0;
+    while (steps < 2 || performance.now() - t0 < (seconds * 1000) / 3) {
+      step();
+      sample();
+      steps++;
+    }
+    rates.push((steps * BATCH) / ((performance.now() - t0) / 1000));
+  }
+  return { samplesPerSecond: median(rates), peakRssMB: peak / 2 ** 20 };
+}
+
+/** gradlab's own training step: the loop fit() runs, on the active backend. */
+function gradlabStep(which: ModelName): () => void {
+  manualSeed(0);
+  const model = which === "cnn" ? experiment1Model() : mlp();
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = rand([BATCH, 1, 28, 28]);
+  const y = randint(0, 10, [BATCH]);
+  return () =>
+    tidy(() => {
+      opt.zeroGrad();
+      const loss = nn.functional.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+      loss.item();
+    });
+}
+
+/** The same models in TensorFlow.js layers, trained with model.fit on the engine gradlab's tfjs backend loaded. */
+async function layersMeasure(which: ModelName, seconds: number): Promise<Measurement | string> {
+  const be = backends.get("tfjs") as TfjsBackend;
+  const tf = be.loaded.engine.tf as unknown as typeof import("@tensorflow/tfjs-core");
+  // tfjs-core registers no gradients by itself; layers' fit needs them
+  require("@tensorflow/tfjs-core/dist/register_all_gradients");
+  const tfl = require("@tensorflow/tfjs-layers") as typeof import("@tensorflow/tfjs-layers");
+  const model = tfl.sequential();
+  if (which === "cnn") {
+    model.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }));
+    model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }));
+    model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tfl.layers.flatten());
+    model.add(tfl.layers.dense({ units: 128, activation: "relu" }));
+  } else {
+    model.add(tfl.layers.flatten({ inputShape: [28, 28, 1] }));
+    model.add(tfl.layers.dense({ units: 128, activation: "relu" }));
+  }
+  model.add(tfl.layers.dense({ units: 10, activation: "softmax" }));
+  model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: "sparseCategoricalCrossentropy" });
+  const steps = which === "cnn" ? 6 : 60;
+  const x = tf.randomUniform([BATCH * steps, 28, 28, 1]);
+  const y = tf.cast(tf.randomUniform([BATCH * steps], 0, 10, "int32"), "float32");
+  try {
+    await model.fit(x, y, { batchSize: BATCH, epochs: 1, verbose: 0 }); // warm-up
+    const rates: number[] = [];
+    const t0 = performance.now();
+    while (rates.length < 3 || (performance.now() - t0 < seconds * 1000 && rates.length < 6)) {
+      const t = performance.now();
+      await model.fit(x, y, { batchSize: BATCH, epochs: 1, verbose: 0 });
+      rates.push((BATCH * steps) / ((performance.now() - t) / 1000));
+    }
+    return { samplesPerSecond: median(rates), peakRssMB: process.memoryUsage().rss / 2 ** 20 };
+  } catch (e) {
+    return `fails: ${(e as Error).message.split("\n")[0].slice(0, 80)}`;
+  } finally {
+    x.dispose();
+    y.dispose();
+    model.dispose();
+  }
+}
+
+const TORCH_SCRIPT = String.raw`
+import json, sys, time, torch, torch.nn as nn
+torch.manual_seed(0)
+which, seconds = sys.argv[1], float(sys.argv[2])
+if which == "cnn":
+    model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+else:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+def step():
+    opt.zero_grad(); loss = nn.functional.cross_entropy(model(x), y); loss.backward(); opt.step()
+step(); step()
+rates = []
+for _ in range(3):
+    t0, n = time.perf_counter(), 0
+    while n < 2 or time.perf_counter() - t0 < seconds / 3:
+        step(); n += 1
+    rates.append(n * 64 / (time.perf_counter() - t0))
+print(json.dumps({"samplesPerSecond": sorted(rates)[1], "version": torch.__version__}))
+`;
+
+function torchMeasure(which: ModelName, threads: number, seconds: number): Measurement | string {
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const r = spawnSync("/usr/bin/python3", ["-c", TORCH_SCRIPT, which, String(seconds)], { env, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) {
+    return /No module named 'torch'|ENOENT/.test(r.stderr + String(r.error)) ? "absent (apt-get install python3-torch)" : `fails: ${r.stderr.trim().split("\n").pop()}`;
+  }
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { samplesPerSecond: number; version: string };
+  return { samplesPerSecond: out.samplesPerSecond, peakRssMB: NaN };
+}
+
+const fmt = (m: Measurement | string | undefined): string =>
+  m === undefined ? "-" : typeof m === "string" ? m : Math.round(m.samplesPerSecond).toLocaleString("en-US");
+
+export async function run(): Promise<void> {
+  const seconds = Number(process.env.GRADLAB_BENCH_SECONDS ?? 9);
+  const results: Record<string, Record<ModelName, Measurement | string>> = {};
+  const rows: string[][] = [];
+  const record = (label: string, which: ModelName, m: Measurement | string) => {
+    (results[label] ??= {} as Record<ModelName, Measurement | string>)[which] = m;
+    console.log(`  ${label} ${which}: ${fmt(m)} samples/s`);
+  };
+  const threadsBefore = getNumThreads();
+  console.log(`training throughput, batch ${BATCH}, ${seconds} s per measurement`);
+
+  await backend.use("js");
+  for (const threads of [1, 2]) {
+    setNumThreads(threads);
+    for (const which of ["cnn", "mlp"] as const) record(`gradlab js, ${threads} thread${threads > 1 ? "s" : ""}`, which, timeSteps(gradlabStep(which), seconds));
+  }
+  setNumThreads(threadsBefore);
+
+  const info = await backend.use("tfjs");
+  const engine = info.engine ?? "tfjs";
+  for (const which of ["cnn", "mlp"] as const) record(`gradlab tfjs (${engine})`, which, timeSteps(gradlabStep(which), seconds));
+  for (const which of ["cnn", "mlp"] as const) record(`TensorFlow.js layers fit (${engine})`, which, await layersMeasure(which, seconds));
+  await backend.use("js");
+
+  for (const threads of [1, 2]) {
+    for (const which of ["cnn", "mlp"] as const) record(`PyTorch (${threads} thread${threads > 1 ? "s" : ""})`, which, torchMeasure(which, threads, seconds));
+  }
+
+  for (const [label, r] of Object.entries(results)) rows.push([label, fmt(r.cnn), fmt(r.mlp)]);
+  printTable("training samples/s, batch 64, SGD + momentum (median of 3)", ["engine", "CNN (000 §5.2)", "MLP 784-128-10"], rows);
+  const js1 = results["gradlab js, 1 thread"], js2 = results["gradlab js, 2 threads"], tfjs = results[`gradlab tfjs (${engine})`];
+  const layers = results[`TensorFlow.js layers fit (${engine})`];
+  const rate = (m: Measurement | string | undefined) => (typeof m === "object" ? m.samplesPerSecond : NaN);
+  const ratios = {
+    jsThreadsSpeedupCnn: rate(js2?.cnn) / rate(js1?.cnn),
+    tfjsOverJs1Cnn: rate(tfjs?.cnn) / rate(js1?.cnn),
+    tfjsOverLayersCnn: rate(tfjs?.cnn) / rate(layers?.cnn),
+    tfjsOverLayersMlp: rate(tfjs?.mlp) / rate(layers?.mlp),
+  };
+  console.log(Object.entries(ratios).map(([k, v]) => `${k}: ${Number.isFinite(v) ? v.toFixed(2) + "x" : "-"}`).join("\n"));
+  const peak = typeof js1?.cnn === "object" ? js1.cnn.peakRssMB : NaN;
+  console.log(`peak memory (RSS) while training the CNN on the js backend: ${peak.toFixed(0)} MB`);
+  writeResult("train", { batch: BATCH, seconds, engine, results, ratios, cnnPeakRssMB: peak });
+}

@@ -1,0 +1,451 @@
+import * as os from "node:os";
+import * as path from "node:path";
+import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
+import type { Conv2dParams } from "../backend";
+import { GradlabError, fail } from "../../errors";
+import { DType, TypedArray, isFloat } from "../../tensor/dtype";
+import { Shape, numel } from "../../tensor/shape";
+import { JsArray, contiguous, dataOf } from "./array";
+import { geometry } from "./conv";
+import { Job, TaskName, convParams, dispenser, encodeJob, runTask } from "./tasks";
+import { BOOTSTRAP, DEAD, DESC_LENGTH, DONE, FAILED, GEN, NEXT, SEQ, SLOT, STARTING, STATE, TICKET, WorkerInit } from "./worker";
+
+/*
+ * The js backend on several cores: matmul and the three convolution kernels
+ * split their work between the main thread and a few worker threads.
+ *
+ * Kernels are synchronous, so the pool is too. Workers are started once, on
+ * the first product big enough to share, and then sleep in Atomics.wait.
+ * A job's inputs are copied into one SharedArrayBuffer, the arena (copying
+ * costs a small part of the product); the main thread writes what to do into
+ * shared memory, wakes the workers, takes units of the work alongside them,
+ * waits for those that started and copies the result out. How the work is
+ * cut is decided in tasks.ts; the arithmetic is the single-threaded kernel's
+ * (matmul.ts, conv.ts), so results are the same bit for bit for any number
+ * of threads.
+ *
+ * Each kernel here returns undefined where one thread is the better choice
+ * (small work, one thread configured, integer inputs, no workers to be had),
+ * and the caller runs the reference kernel.
+ */
+
+/** Below this many multiply-adds a kernel stays on one thread: waking a worker and copying cost ~0.1 ms. */
+const MIN_WORK = 1 << 20;
+/** Elements of the shared column matrix of the filter gradient, per chunk of images (32 MB of float64). */
+const COL_BUDGET = 1 << 22;
+/** The default thread count is the number of cores, up to this. */
+const MAX_DEFAULT_THREADS = 8;
+/**
+ * Work is cut into up to this many units per thread, taken first come first
+ * served: a thread slowed down (garbage collection, another process) then
+ * does fewer units instead of holding up the others.
+ */
+const UNITS_PER_THREAD = 8;
+
+/** Knobs for tests and benchmarks; not part of the API. */
+export const internals = {
+  /** Multiply-adds below which kernels stay on one thread. */
+  minWork: MIN_WORK,
+  /** Elements of the filter gradient's shared column matrix (sets how many images go in a chunk). */
+  colBudget: COL_BUDGET,
+  /** How long a worker may take beyond the main thread's share (at least; 50x the main share's time if longer). */
+  hangMs: 60_000,
+  /** Jobs handed to more than one thread so far. */
+  jobs: 0,
+  /** Deal units to threads in turn, so that every thread surely computes some (tests), not first come first served. */
+  roundRobin: false,
+  /** Runs a job of tasks.ts directly, on every thread (the tests' way to make a worker fail). */
+  run(task: TaskName, params: number[], threads: number): void {
+    const pool = acquire();
+    if (!pool) fail("parallel", "no worker threads");
+    pool.run(task, { task, bufs: [], params, roundRobin: threads }, threads);
+  },
+};
+
+// --- how many threads --------------------------------------------------------
+
+function defaultThreads(): number {
+  const env = process.env.GRADLAB_THREADS;
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 1) return n;
+    process.emitWarning(`GRADLAB_THREADS=${env} is not a positive integer; using the number of cores`);
+  }
+  return Math.min(os.availableParallelism(), MAX_DEFAULT_THREADS);
+}
+
+let numThreads = defaultThreads();
+let pool: Pool | undefined;
+/** Why workers could not be started; until setNumThreads is called again, everything runs on one thread. */
+let unavailable: string | undefined;
+
+/**
+ * How many threads the js backend's matmul and convolutions use: by default
+ * the number of cores (at most 8), or GRADLAB_THREADS. 1 runs the
+ * single-threaded reference kernels and nothing else. Results do not depend
+ * on it.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) fail("setNumThreads", `expected a positive integer, got ${n}`);
+  numThreads = n;
+  unavailable = undefined;
+  // a smaller count uses some of the workers there are (idle ones only sleep); a larger one needs a new pool
+  if (pool && pool.size < n) {
+    pool.close();
+    pool = undefined;
+  }
+}
+
+export function getNumThreads(): number {
+  return numThreads;
+}
+
+/** The pool for the current thread count, started on first use; undefined when running on one thread. */
+function acquire(): Pool | undefined {
+  if (numThreads < 2 || unavailable) return undefined;
+  if (pool && (pool.broken || !pool.healthy())) {
+    pool.close();
+    pool = undefined;
+  }
+  if (!pool) {
+    try {
+      pool = new Pool(numThreads);
+    } catch (e) {
+      unavailable = e instanceof Error ? e.message : String(e);
+      process.emitWarning(`gradlab: could not start worker threads, so the js backend runs on one thread: ${unavailable}`);
+      return undefined;
+    }
+  }
+  return pool;
+}
+
+// --- the pool ------------------------------------------------------------------
+
+/** The worker module beside this file: worker.js once compiled, worker.ts under tsx (with tsx's require hook). */
+function workerEntry(): { file: string; execArgv?: string[] } {
+  const ext = path.extname(__filename);
+  const file = path.join(__dirname, "worker" + ext);
+  if (ext !== ".ts") return { file };
+  try {
+    return { file, execArgv: ["--require", require.resolve("tsx/cjs")] };
+  } catch {
+    return { file }; // another TypeScript loader: the worker inherits the process's flags
+  }
+}
+
+const ARRAY_OF: Record<DType, new (b: SharedArrayBuffer, off: number, n: number) => TypedArray> = {
+  float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array,
+};
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+interface WorkerHandle {
+  worker: Worker;
+  port: MessagePort;
+  /** Jobs sent to it so far (its job counter). */
+  seq: number;
+}
+
+class Pool {
+  private readonly ctl: Int32Array;
+  private readonly desc: Float64Array;
+  private readonly workers: WorkerHandle[] = [];
+  private arena = new SharedArrayBuffer(0);
+  private gen = 0;
+  /** Set when a worker died or hung: the pool is closed and the next kernel starts a new one. */
+  broken?: string;
+
+  constructor(readonly size: number) {
+    this.ctl = new Int32Array(new SharedArrayBuffer(4 * SLOT * size));
+    this.desc = new Float64Array(new SharedArrayBuffer(8 * DESC_LENGTH));
+    const { file, execArgv } = workerEntry();
+    try {
+      for (let i = 1; i < size; i++) {
+        const { port1, port2 } = new MessageChannel();
+        const init: WorkerInit & { file: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, desc: this.desc.buffer as SharedArrayBuffer, index: i, port: port2, file };
+        const worker = new Worker(BOOTSTRAP, { eval: true, execArgv, workerData: init, transferList: [port2] });
+        // idle workers must not keep the process alive; errors come back through shared memory,
+        // and a listener keeps an 'error' event from taking the whole process down
+        worker.unref();
+        worker.on("error", () => {});
+        port1.unref();
+        this.workers.push({ worker, port: port1, seq: 0 });
+      }
+      this.waitUntilStarted();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  private waitUntilStarted(): void {
+    const deadline = performance.now() + 60_000;
+    for (let i = 1; i < this.size; i++) {
+      const at = i * SLOT + STATE;
+      while (Atomics.load(this.ctl, at) === STARTING) {
+        if (performance.now() > deadline) throw new Error(`worker ${i} did not start within 60 s`);
+        Atomics.wait(this.ctl, at, STARTING, 50);
+      }
+      if (Atomics.load(this.ctl, at) === DEAD) throw new Error(`worker ${i} failed to start: ${this.errorOf(i)}`);
+    }
+  }
+
+  /** False when a worker has exited since the last job (killed from outside, out of memory). */
+  healthy(): boolean {
+    for (let i = 1; i < this.size; i++) if (Atomics.load(this.ctl, i * SLOT + STATE) === DEAD) return false;
+    return true;
+  }
+
+  private errorOf(i: number): string {
+    const m = receiveMessageOnPort(this.workers[i - 1].port);
+    return (m?.message as { error?: string } | undefined)?.error ?? "it exited";
+  }
+
+  /**
+   * Views on the arena for one job, 64-byte aligned; a larger arena replaces
+   * the old one (and goes to the workers) when needed. Undefined when there
+   * is no memory for it: the kernel then runs on one thread.
+   */
+  regions(specs: readonly [DType, number][]): TypedArray[] | undefined {
+    const offsets: number[] = [];
+    let end = 0;
+    for (const [dt, n] of specs) {
+      end = Math.ceil(end / 64) * 64;
+      offsets.push(end);
+      end += n * BYTES[dt];
+    }
+    if (end > this.arena.byteLength) {
+      const size = Math.ceil(Math.max(end, this.arena.byteLength * 1.5) / (1 << 20)) * (1 << 20);
+      try {
+        this.arena = new SharedArrayBuffer(size);
+      } catch {
+        return undefined;
+      }
+      this.gen++;
+      for (const w of this.workers) w.port.postMessage({ arena: this.arena, gen: this.gen });
+      Atomics.store(this.ctl, GEN, this.gen);
+    }
+    return specs.map(([dt, n], k) => new ARRAY_OF[dt](this.arena, offsets[k], n));
+  }
+
+  /**
+   * Runs a job on threads 0..T-1 (0 is this one) and returns when all are
+   * done; a worker's error is thrown here. A worker that has not woken up by
+   * the time this thread has taken the last unit is not waited for: its
+   * ticket is taken back, and it skips the job when it wakes.
+   */
+  run(op: string, job: Job, T: number): void {
+    if (T > this.size) throw new Error(`parallel ${op}: ${T} threads asked of a pool of ${this.size}`);
+    if (internals.roundRobin) job.roundRobin ??= T;
+    encodeJob(job, this.desc);
+    Atomics.store(this.ctl, NEXT, 0);
+    for (let i = 1; i < T; i++) {
+      const w = this.workers[i - 1], at = i * SLOT;
+      w.seq++;
+      Atomics.store(this.ctl, at + TICKET, w.seq);
+      Atomics.store(this.ctl, at + SEQ, w.seq);
+      Atomics.notify(this.ctl, at + SEQ);
+    }
+    const start = performance.now();
+    let mainError: unknown;
+    try {
+      runTask(job, dispenser(job, 0, this.ctl, NEXT), 0);
+    } catch (e) {
+      mainError = e;
+    }
+    // the workers write into the arena, so wait for every one that started, even when this share failed
+    const patience = Math.max(internals.hangMs, 50 * (performance.now() - start));
+    const deadline = performance.now() + patience;
+    const errors: string[] = [];
+    for (let i = 1; i < T; i++) {
+      const w = this.workers[i - 1], at = i * SLOT;
+      // with units dealt in turn every thread has its own to do; otherwise there are none left by now
+      if (!job.roundRobin && Atomics.compareExchange(this.ctl, at + TICKET, w.seq, 0) === w.seq) continue;
+      const why = this.wait(i, deadline, patience);
+      if (why) errors.push(`worker thread ${i}: ${why}`);
+    }
+    if (T > 1) internals.jobs++;
+    if (this.broken) this.close();
+    if (mainError) throw mainError;
+    if (errors.length) throw new GradlabError(op, errors.join("\n"));
+  }
+
+  /** Waits for worker i's current job; returns what went wrong, if anything. */
+  private wait(i: number, deadline: number, patience: number): string | undefined {
+    const at = i * SLOT, seq = this.workers[i - 1].seq;
+    for (;;) {
+      const done = Atomics.load(this.ctl, at + DONE);
+      if (done === seq) break;
+      if (Atomics.load(this.ctl, at + STATE) === DEAD) {
+        this.broken = `worker ${i} exited`;
+        return `exited during the job (${this.errorOf(i)})`;
+      }
+      if (performance.now() > deadline) {
+        this.broken = `worker ${i} hung`;
+        return `did not finish within ${(patience / 1000).toFixed(1)} s of the main thread's share, so the worker threads were stopped`;
+      }
+      // a timeout, so that a worker that died without a word is noticed
+      Atomics.wait(this.ctl, at + DONE, done, 100);
+    }
+    if (Atomics.load(this.ctl, at + FAILED)) return this.errorOf(i);
+    return undefined;
+  }
+
+  close(): void {
+    this.broken ??= "closed";
+    for (const w of this.workers) {
+      w.worker.terminate().catch(() => {});
+      w.port.close();
+    }
+  }
+}
+
+// --- the kernels ----------------------------------------------------------------
+
+function floatOf(a: DType, b: DType): "float32" | "float64" {
+  return a === "float64" || b === "float64" ? "float64" : "float32";
+}
+
+function copyOut(src: TypedArray): TypedArray {
+  const out = new (src.constructor as new (n: number) => TypedArray)(src.length);
+  out.set(src);
+  return out;
+}
+
+/**
+ * Where a view's elements lie in its buffer, to copy only that span (with
+ * its strides unchanged); a sparse view (every other column of a big
+ * matrix) is made contiguous first.
+ */
+function span(x: JsArray): { x: JsArray; lo: number; len: number } {
+  let lo = x.offset, hi = x.offset;
+  for (let d = 0; d < x.shape.length; d++) {
+    const reach = (x.shape[d] - 1) * x.strides[d];
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  }
+  const len = hi - lo + 1;
+  if (len > 2 * x.size + 1024) return span(contiguous(x));
+  return { x, lo, len };
+}
+
+/** Batched matmul as matmul.ts's, split into products, or into row or column slices of each. */
+export function matmul(a: JsArray, b: JsArray): JsArray | undefined {
+  if (numThreads < 2 || !isFloat(a.dtype) || !isFloat(b.dtype)) return undefined;
+  const r = a.shape.length;
+  const M = a.shape[r - 2], K = a.shape[r - 1], N = b.shape[r - 1];
+  const batch = a.shape.slice(0, r - 2);
+  const nb = numel(batch);
+  if (nb * M * N * K < internals.minWork) return undefined;
+  // slices of the longer side, so the duplicated packing of the other operand is the smaller one
+  const splitRows = M >= N;
+  const S = nb >= UNITS_PER_THREAD * numThreads ? 1 : slices(splitRows ? M : N);
+  const T = Math.min(numThreads, nb * S);
+  if (T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+
+  const sa = span(a), sb = span(b);
+  const dt = floatOf(a.dtype, b.dtype);
+  const regions = pool.regions([[a.dtype, sa.len], [b.dtype, sb.len], [dt, nb * M * N], ["float64", nb], ["float64", nb]]);
+  if (!regions) return undefined;
+  const [A, B, C, aOffs, bOffs] = regions;
+  A.set(sa.x.buf.subarray(sa.lo, sa.lo + sa.len));
+  B.set(sb.x.buf.subarray(sb.lo, sb.lo + sb.len));
+  const as = sa.x.strides, bs = sb.x.strides;
+  const idx = new Array<number>(batch.length).fill(0);
+  for (let t = 0; t < nb; t++) {
+    let ao = sa.x.offset - sa.lo, bo = sb.x.offset - sb.lo;
+    for (let d = 0; d < batch.length; d++) {
+      ao += idx[d] * as[d];
+      bo += idx[d] * bs[d];
+    }
+    aOffs[t] = ao;
+    bOffs[t] = bo;
+    for (let d = batch.length - 1; d >= 0; d--) {
+      if (++idx[d] < batch[d]) break;
+      idx[d] = 0;
+    }
+  }
+  const params = [M, N, K, as[r - 2], as[r - 1], bs[r - 2], bs[r - 1], S, splitRows ? 1 : 0, nb * S];
+  pool.run("matmul", { task: "matmul", bufs: [A, B, C, aOffs, bOffs], params }, T);
+  return new JsArray(copyOut(C), [...batch, M, N]);
+}
+
+/**
+ * How many slices to cut a side of length D of a product into: a few per
+ * thread, each at least 32 wide (every slice packs the other operand again)
+ * and a whole number of 4-wide panels.
+ */
+function slices(D: number): number {
+  return Math.min(Math.ceil(D / 4), Math.max(numThreads, Math.min(UNITS_PER_THREAD * numThreads, Math.floor(D / 32))));
+}
+
+/** Images per unit of a convolution over N images. */
+function imagesPerUnit(N: number): number {
+  return Math.max(1, Math.floor(N / (UNITS_PER_THREAD * numThreads)));
+}
+
+function convOk(a: JsArray, b: JsArray, work: number): boolean {
+  return numThreads > 1 && isFloat(a.dtype) && isFloat(b.dtype) && work >= internals.minWork;
+}
+
+/** conv2d, a few images per unit. */
+export function conv2d(x: JsArray, w: JsArray, p: Conv2dParams): JsArray | undefined {
+  const g = geometry(x.shape, w.shape, p);
+  const T = Math.min(numThreads, g.N);
+  if (!convOk(x, w, g.N * g.O * g.R * g.P) || T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const regions = pool.regions([[x.dtype, x.size], [w.dtype, w.size], [floatOf(x.dtype, w.dtype), g.N * g.O * g.P]]);
+  if (!regions) return undefined;
+  const [X, W, Y] = regions;
+  X.set(dataOf(x));
+  W.set(dataOf(w));
+  pool.run("conv2d", { task: "conv2d", bufs: [X, W, Y], params: [...convParams(x.shape, w.shape, p), imagesPerUnit(g.N)] }, T);
+  return new JsArray(copyOut(Y), [g.N, g.O, g.Ho, g.Wo]);
+}
+
+/** conv2dBackwardInput, a few images per unit. */
+export function conv2dBackwardInput(gy: JsArray, w: JsArray, xShape: Shape, p: Conv2dParams): JsArray | undefined {
+  const g = geometry(xShape, w.shape, p);
+  const T = Math.min(numThreads, g.N);
+  if (!convOk(gy, w, g.N * g.O * g.R * g.P) || T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const regions = pool.regions([[gy.dtype, gy.size], [w.dtype, w.size], [floatOf(gy.dtype, w.dtype), numel(xShape)]]);
+  if (!regions) return undefined;
+  const [GY, W, DX] = regions;
+  GY.set(dataOf(gy));
+  W.set(dataOf(w));
+  const params = [...convParams(xShape, w.shape, p), imagesPerUnit(g.N)];
+  pool.run("conv2dBackwardInput", { task: "conv2dBackwardInput", bufs: [GY, W, DX], params }, T);
+  return new JsArray(copyOut(DX), [...xShape]);
+}
+
+/** conv2dBackwardFilter in chunks of images: unrolled by all threads, then dW cut into blocks (see tasks.ts). */
+export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: Conv2dParams): JsArray | undefined {
+  const g = geometry(x.shape, wShape, p);
+  if (!convOk(x, gy, g.N * g.O * g.R * g.P) || g.N === 0) return undefined;
+  const splitCols = g.R >= g.Og;
+  const S = slices(splitCols ? g.R : g.Og);
+  const T = Math.min(numThreads, S);
+  if (T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const perImage = g.G * g.R * g.P;
+  const chunk = Math.min(g.N, Math.max(numThreads, Math.floor(internals.colBudget / perImage)));
+  const dt = floatOf(x.dtype, gy.dtype);
+  const regions = pool.regions([[x.dtype, x.size], [gy.dtype, gy.size], [dt, chunk * perImage], [dt, g.O * g.R]]);
+  if (!regions) return undefined;
+  const [X, GY, COL, DW] = regions;
+  X.set(dataOf(x));
+  GY.set(dataOf(gy));
+  DW.fill(0);
+  const conv = convParams(x.shape, wShape, p);
+  for (let n0 = 0; n0 < g.N; n0 += chunk) {
+    const count = Math.min(chunk, g.N - n0);
+    pool.run("conv2dBackwardFilter", { task: "im2col", bufs: [X, COL], params: [...conv, n0, count] }, Math.min(numThreads, count));
+    pool.run("conv2dBackwardFilter", { task: "filterGemm", bufs: [GY, COL, DW], params: [...conv, n0, count, splitCols ? 1 : 0, S] }, T);
+  }
+  return new JsArray(copyOut(DW), [...wShape]);
+}

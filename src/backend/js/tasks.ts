@@ -1,0 +1,200 @@
+import type { Conv2dParams } from "../backend";
+import { TypedArray } from "../../tensor/dtype";
+import { Geometry, conv2dBackwardInputImages, conv2dImages, geometry, im2col } from "./conv";
+import { gemm } from "./matmul";
+
+/**
+ * Each parallel kernel cut into units of work. The main thread and every
+ * worker run the same function on the same job, taking units until none is
+ * left, so how the work is cut is decided here, in one place.
+ *
+ * Every cut gives each output element to exactly one thread, which computes
+ * it with the same operations in the same order as the single-threaded
+ * kernel (gemm sums each element on its own, whichever block it is in): the
+ * results are the same bit for bit, whatever the number of threads.
+ */
+export interface Job {
+  task: TaskName;
+  /** Views on the shared arena, so every thread sees the same memory. */
+  bufs: TypedArray[];
+  params: number[];
+  /** Deal unit u to thread u % roundRobin (for tests: every thread surely computes); 0: first come first served. */
+  roundRobin?: number;
+}
+
+export const TASKS = ["matmul", "conv2d", "conv2dBackwardInput", "im2col", "filterGemm", "fail"] as const;
+export type TaskName = (typeof TASKS)[number];
+
+/** Hands out unit numbers 0, 1, 2, ... to whichever thread asks first (an atomic counter the job's threads share). */
+export type Next = () => number;
+
+/** Thread t's source of units: the shared counter ctl[at], or every roundRobin-th unit from t. */
+export function dispenser(job: Job, t: number, ctl: Int32Array, at: number): Next {
+  const T = job.roundRobin ?? 0;
+  if (!T) return () => Atomics.add(ctl, at, 1);
+  let u = t - T;
+  return () => (u += T);
+}
+
+/**
+ * Runs thread t's share of a job. The work is cut into units (a few images,
+ * a slice of a product) and each thread takes the next unit until none is
+ * left, so a thread slowed down (garbage collection, another process) does
+ * fewer of them instead of holding up the rest.
+ */
+export function runTask(job: Job, next: Next, t: number): void {
+  const { bufs: b, params: q } = job;
+  switch (job.task) {
+    case "matmul": return matmulUnits(b, q, next);
+    case "conv2d": return conv2dUnits(b, q, next);
+    case "conv2dBackwardInput": return conv2dBackwardInputUnits(b, q, next);
+    case "im2col": return im2colUnits(b, q, next);
+    case "filterGemm": return filterGemmUnits(b, q, next);
+    case "fail": return failShare(q, t);
+  }
+}
+
+/** Slice s of S of 0..n-1, as [start, end), with the cuts on multiples of 4 so gemm's 4-wide panels stay whole. */
+export function part4(n: number, s: number, S: number): [number, number] {
+  const cut = (i: number) => (i >= S ? n : Math.min(n, 4 * Math.round((i * n) / (4 * S))));
+  return [cut(s), cut(s + 1)];
+}
+
+/**
+ * Batched matmul: unit u is slice u % S (of rows, or of columns when there
+ * are more of those) of product u / S; with a large batch S is 1 and a unit
+ * is a whole product. bufs: A, B, C, then the offsets of each product in A and in B.
+ */
+function matmulUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [A, B, C, aOffs, bOffs] = bufs;
+  const [M, N, K, aRs, aCs, bRs, bCs, S, splitRows, U] = q;
+  for (let u = next(); u < U; u = next()) {
+    const e = Math.floor(u / S), s = u % S;
+    const ao = aOffs[e], bo = bOffs[e], co = e * M * N;
+    if (splitRows) {
+      const [i0, i1] = part4(M, s, S);
+      if (i1 > i0) gemm(i1 - i0, N, K, A, ao + i0 * aRs, aRs, aCs, B, bo, bRs, bCs, C, co + i0 * N, N, false);
+    } else {
+      const [j0, j1] = part4(N, s, S);
+      if (j1 > j0) gemm(M, j1 - j0, K, A, ao, aRs, aCs, B, bo + j0 * bCs, bRs, bCs, C, co + j0, N, false);
+    }
+  }
+}
+
+/** The numbers that describe a convolution, for a job's params (decoded by convOf). */
+export function convParams(xShape: readonly number[], wShape: readonly number[], p: Conv2dParams): number[] {
+  return [...xShape, ...wShape, ...p.stride, ...p.padding, ...p.dilation, p.groups];
+}
+const CONV_PARAMS = 15;
+
+function convOf(q: number[]): { g: Geometry; p: Conv2dParams } {
+  const p: Conv2dParams = { stride: [q[8], q[9]], padding: [q[10], q[11]], dilation: [q[12], q[13]], groups: q[14] };
+  return { g: geometry(q.slice(0, 4), q.slice(4, 8), p), p };
+}
+
+/** Unit u: images u*per .. u*per+per-1. bufs: x, w, y; params: the conv's, then per. */
+function conv2dUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, w, y] = bufs;
+  const { g, p } = convOf(q);
+  const per = q[CONV_PARAMS];
+  for (let u = next(), n0 = u * per; n0 < g.N; u = next(), n0 = u * per) conv2dImages(x, w, g, p, y, n0, Math.min(g.N, n0 + per));
+}
+
+/** As conv2dUnits; each unit first clears its images of dx (the arena is reused). bufs: gy, w, dx. */
+function conv2dBackwardInputUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [gy, w, dx] = bufs;
+  const { g, p } = convOf(q);
+  const per = q[CONV_PARAMS];
+  const image = g.C * g.H * g.W;
+  for (let u = next(), n0 = u * per; n0 < g.N; u = next(), n0 = u * per) {
+    const n1 = Math.min(g.N, n0 + per);
+    dx.fill(0, n0 * image, n1 * image);
+    conv2dBackwardInputImages(gy, w, g, p, dx, n0, n1);
+  }
+}
+
+/*
+ * The filter gradient sums over images, so cutting the images between
+ * threads would need per-thread partial sums added at the end, in another
+ * order than one thread's. Instead it runs in two steps per chunk of images:
+ * the threads unroll the chunk's images into one shared column matrix, then
+ * cut dW into blocks of rows (or columns), and each block goes through the
+ * images in order, as the single-threaded kernel does.
+ */
+
+/** Step 1, unit i: col[i, gi] = im2col(x[n0+i, gi]) for every group. bufs: x, col; params: the conv's, n0, count. */
+function im2colUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, col] = bufs;
+  const { g, p } = convOf(q);
+  const [n0, count] = q.slice(CONV_PARAMS);
+  const size = g.R * g.P;
+  for (let i = next(); i < count; i = next()) {
+    for (let gi = 0; gi < g.G; gi++) {
+      const c = (i * g.G + gi) * size;
+      im2col(x, ((n0 + i) * g.C + gi * g.Cg) * g.H * g.W, g, p, col.subarray(c, c + size));
+    }
+  }
+}
+
+/**
+ * Step 2, unit s: block s of S of dW_g's columns (or rows) += dy[n, g] ·
+ * col[n, g]^T over the chunk's images in order. bufs: gy, col, dw; params:
+ * the conv's, n0, count, whether to cut columns, S.
+ */
+function filterGemmUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [gy, col, dw] = bufs;
+  const { g } = convOf(q);
+  const [n0, count, splitCols, S] = q.slice(CONV_PARAMS);
+  const { Og, R, P, O, G } = g;
+  for (let s = next(); s < S; s = next()) {
+    const [a0, a1] = part4(splitCols ? R : Og, s, S);
+    if (a1 <= a0) continue;
+    for (let i = 0; i < count; i++) {
+      for (let gi = 0; gi < G; gi++) {
+        const gOff = ((n0 + i) * O + gi * Og) * P, cOff = (i * G + gi) * R * P, wOff = gi * Og * R;
+        // the same product as conv2dBackwardFilter's, restricted to a block of dW
+        if (splitCols) gemm(Og, a1 - a0, P, gy, gOff, P, 1, col, cOff + a0 * P, 1, P, dw, wOff + a0, R, true);
+        else gemm(a1 - a0, R, P, gy, gOff + a0 * P, P, 1, col, cOff, 1, P, dw, wOff + a0 * R, R, true);
+      }
+    }
+  }
+}
+
+/** For the tests of error handling: thread q[1] throws (q[0] = 1), exits (2) or stalls for q[2] ms (3). */
+function failShare(q: number[], t: number): void {
+  if (t !== q[1]) return;
+  if (q[0] === 1) throw new Error(`test failure in thread ${t}`);
+  if (q[0] === 2 && t > 0) process.exit(3); // never on the main thread (t = 0): that would end the process
+  if (q[0] === 3) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, q[2]);
+}
+
+// --- jobs as numbers in shared memory: how the main thread tells workers what to do ---
+
+const ARRAY_TYPES = [Float32Array, Float64Array, Int32Array, Uint8Array] as const;
+
+/** [task, roundRobin, #bufs, #params, (byteOffset, length, type) per buf, params...] */
+export function encodeJob(job: Job, desc: Float64Array): void {
+  const n = 4 + 3 * job.bufs.length + job.params.length;
+  if (n > desc.length) throw new Error(`parallel ${job.task}: job description too long (${n} numbers)`);
+  let i = 0;
+  desc[i++] = TASKS.indexOf(job.task);
+  desc[i++] = job.roundRobin ?? 0;
+  desc[i++] = job.bufs.length;
+  desc[i++] = job.params.length;
+  for (const b of job.bufs) {
+    desc[i++] = b.byteOffset;
+    desc[i++] = b.length;
+    desc[i++] = ARRAY_TYPES.findIndex((T) => b instanceof T);
+  }
+  for (const v of job.params) desc[i++] = v;
+}
+
+export function decodeJob(desc: Float64Array, arena: SharedArrayBuffer): Job {
+  let i = 0;
+  const task = TASKS[desc[i++]];
+  const roundRobin = desc[i++];
+  const nb = desc[i++], np = desc[i++];
+  const bufs: TypedArray[] = [];
+  for (let k = 0; k < nb; k++, i += 3) bufs.push(new ARRAY_TYPES[desc[i + 2]](arena, desc[i], desc[i + 1]));
+  return { task, bufs, params: Array.from(desc.subarray(i, i + np)), roundRobin };
+}
