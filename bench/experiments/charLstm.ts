@@ -63,8 +63,14 @@ export const charLstm: Experiment = {
     for (let epoch = 0; epoch < epochs; epoch++) {
       model.train();
       const batches = loader[Symbol.iterator]();
+      let step = 0, lastLog = performance.now();
       // each step in a tidy() scope, so the tfjs backend frees what the step made
       while (tidy(() => {
+        if (performance.now() - lastLog > 30_000) {
+          lastLog = performance.now();
+          console.log(`epoch ${epoch + 1}/${epochs}: batch ${step}/${loader.length}, ${(samples / ((lastLog - started) / 1000)).toFixed(1)} sequences/s`);
+        }
+        step++;
         const next = batches.next();
         if (next.done) return false;
         const [x, y] = next.value;
