@@ -8,10 +8,16 @@ import { runExperiment } from "../../bench/experiment";
  */
 describe("experiments (quick mode)", function () {
   this.timeout(180_000);
+  // the experiments print tables and progress bars; the test output keeps only the verdicts
   const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
     const log = console.log;
+    const write = process.stdout.write;
     console.log = () => {};
-    return fn().finally(() => (console.log = log));
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    return fn().finally(() => {
+      console.log = log;
+      process.stdout.write = write;
+    });
   };
   const run = (name: string) => quiet(() => runExperiment(name, { quick: true, seed: 0 }));
 
