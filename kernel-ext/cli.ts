@@ -10,7 +10,9 @@ const USAGE = `usage: gradlab <command>
   kernel uninstall [--name NAME] [--data-dir DIR]
   kernel spec         print the kernel.json that install writes
   start [JUPYTER ARGS] install the kernel and open notebooks/ in Jupyter (npm start)
-  notebooks [FILES]   execute notebooks headless into dist/notebooks/ with HTML (npm run notebooks)
+  notebooks [FILES] [--write] [--quick] [--timeout S]
+                      execute notebooks headless into dist/notebooks/ with HTML (npm run notebooks);
+                      --write copies each one that ran cleanly back over its source
   grade ...           grade submissions (see the README)`;
 
 function option(args: readonly string[], name: string): string | undefined {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { installKernelSpec, KERNEL_NAME, repoRoot } from "./install";
@@ -20,7 +20,7 @@ export interface RunOptions {
   html?: boolean;
   /** Run every cell even after one fails (`stop_on_error` false). */
   allowErrors?: boolean;
-  /** Seconds per cell. */
+  /** Seconds per cell; 0 for no limit. */
   timeout?: number;
   /** Extra environment for the kernel (e.g. GRADLAB_QUICK=1). */
   env?: Record<string, string>;
@@ -73,7 +73,15 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions): 
   return results;
 }
 
-/** `npm run notebooks`: every notebooks/*.ipynb, executed into dist/notebooks/ with HTML. Returns the exit code. */
+/**
+ * `npm run notebooks [-- FILES] [--write] [--quick] [--timeout S] [--allow-errors]`:
+ * executes notebooks/*.ipynb (or FILES) headless into dist/notebooks/ with HTML.
+ * `--write` copies each executed notebook that ran without error back over its
+ * source, which is how a chapter is committed with the outputs of a full run;
+ * `--quick` sets GRADLAB_QUICK=1. Cells have no time limit unless `--timeout`
+ * gives one (a full MNIST run takes longer than any sensible default).
+ * Returns the exit code.
+ */
 export async function runAllNotebooks(args: readonly string[] = []): Promise<number> {
   const root = repoRoot();
   const dir = join(root, "notebooks");
@@ -83,11 +91,22 @@ export async function runAllNotebooks(args: readonly string[] = []): Promise<num
     console.log(`gradlab: no notebooks in ${dir}`);
     return 0;
   }
+  const write = args.includes("--write");
+  const t = args.indexOf("--timeout");
+  const timeout = t >= 0 ? Number(args[t + 1]) : 0;
+  if (!Number.isFinite(timeout) || timeout < 0) throw new Error(`gradlab notebooks: --timeout takes seconds, not "${args[t + 1]}"`);
   const out = join(root, "dist", "notebooks");
-  console.log(`gradlab: executing ${paths.length} notebook(s) into ${out}`);
+  console.log(`gradlab: executing ${paths.length} notebook(s) into ${out}${write ? ", writing the executed copies back" : ""}`);
   const results = await runNotebooks(paths, {
-    out, html: true, allowErrors: args.includes("--allow-errors"),
-    onResult: (r) => console.log(`${r.ok ? "ok  " : "FAIL"} ${r.notebook} (${r.seconds} s)${r.error ? "\n     " + r.error : ""}`),
+    out, html: true, allowErrors: args.includes("--allow-errors"), timeout,
+    env: args.includes("--quick") ? { GRADLAB_QUICK: "1" } : {},
+    onResult: (r) => {
+      console.log(`${r.ok ? "ok  " : "FAIL"} ${r.notebook} (${r.seconds} s)${r.error ? "\n     " + r.error : ""}`);
+      if (write && r.ok) {
+        copyFileSync(r.executed, r.notebook);
+        console.log(`     wrote ${r.notebook}`);
+      }
+    },
   });
   const failed = results.filter((r) => !r.ok).length;
   console.log(`gradlab: ${results.length - failed} of ${results.length} notebooks ran without error`);

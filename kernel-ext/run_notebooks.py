@@ -22,7 +22,7 @@ def main():
     ap.add_argument("notebooks", nargs="+")
     ap.add_argument("--kernel", default="gradlab")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell; 0 for no limit")
     ap.add_argument("--allow-errors", action="store_true",
                     help="run every cell even after one fails (nbclient sends stop_on_error=False)")
     ap.add_argument("--html", action="store_true", help="also write HTML next to the executed copy")
@@ -33,7 +33,7 @@ def main():
         name = os.path.splitext(os.path.basename(path))[0]
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(
-            nb, kernel_name=args.kernel, timeout=args.timeout, allow_errors=args.allow_errors,
+            nb, kernel_name=args.kernel, timeout=args.timeout or None, allow_errors=args.allow_errors,
             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
         )
         t0 = time.time()
