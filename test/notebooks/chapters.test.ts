@@ -25,7 +25,8 @@ const checks = (nb: Notebook): Map<string, string> => {
 };
 
 describe("chapters (notebooks/)", function () {
-  this.timeout(600_000);
+  // every chapter in one before hook: up to 60 s each, with room for a loaded machine
+  this.timeout(Math.max(600, 150 * chapters.length) * 1000);
   let results: NotebookResult[] = [];
   before(async () => {
     ensureBuilt();
