@@ -2,18 +2,19 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DISPLAY_NAME, installKernelSpec, repoRoot } from "./install";
-import { findJupyter, howToGetJupyter } from "./jupyter";
+import { findJupyter, howToGetJupyter, obtainJupyter } from "./jupyter";
 
 /**
  * `npm start`: install the kernelspec, then serve `notebooks/` with JupyterLab
  * where it is installed, else the classic notebook, and print the URL to
- * open (also on a headless machine). Extra arguments go to Jupyter.
+ * open (also on a headless machine). Where there is no Jupyter it gets one
+ * (obtainJupyter) or says what to install. Extra arguments go to Jupyter.
  * Returns the exit code.
  */
 export async function start(args: readonly string[] = []): Promise<number> {
   const specDir = installKernelSpec();
   console.log(`gradlab: kernel "${DISPLAY_NAME}" installed in ${specDir}`);
-  const found = findJupyter();
+  const found = findJupyter() ?? obtainJupyter();
   if (!found) {
     console.error(howToGetJupyter());
     return 1;

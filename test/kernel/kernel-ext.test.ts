@@ -5,7 +5,7 @@ import { get } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { DISPLAY_NAME, installKernelSpec, kernelSpec, uninstallKernelSpec, userDataDir } from "../../kernel-ext/install";
-import { howToGetJupyter } from "../../kernel-ext/jupyter";
+import { howToGetJupyter, obtainJupyter, ObtainSteps } from "../../kernel-ext/jupyter";
 import { errorContent, expandShorthand } from "../../kernel-ext/kernel";
 import { ROOT, ensureBuilt, requirePython, tempDir } from "./util";
 
@@ -53,6 +53,42 @@ describe("kernel-ext: pieces", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe("getting Jupyter where there is none", () => {
+    /** Steps that record each command and answer with the exit status `status(cmd, args)`. */
+    const fake = (over: Partial<ObtainSteps>, status: (cmd: string, args: readonly string[]) => number) => {
+      const calls: string[] = [], removed: string[] = [];
+      const steps: ObtainSteps = {
+        run: (cmd, args) => (calls.push([cmd, ...args].join(" ")), status(cmd, args)),
+        removeDir: (d) => void removed.push(d),
+        basePython: "/usr/bin/python3", canApt: false, find: () => ({ python: "/usr/bin/python3", app: "notebook" }), log: () => undefined,
+        ...over,
+      };
+      return { steps, calls, removed };
+    };
+    const venv = join(ROOT, ".venv");
+
+    it("pip-installs JupyterLab into the checkout's .venv where PyPI answers", () => {
+      const { steps, calls } = fake({}, () => 0);
+      assert.deepEqual(obtainJupyter(steps), { python: join(venv, "bin", "python"), app: "lab" });
+      assert.equal(calls[0], `/usr/bin/python3 -m venv ${venv}`);
+      assert.match(calls[1], /\.venv\/bin\/python -m pip install .*jupyterlab$/);
+      assert.equal(calls.length, 2, "apt-get is not touched when pip worked");
+    });
+
+    it("falls back to Debian's notebook as root when pip fails, removing the half-made .venv", () => {
+      const { steps, calls, removed } = fake({ canApt: true }, (cmd, args) => (args.includes("pip") ? 1 : 0));
+      assert.deepEqual(obtainJupyter(steps), { python: "/usr/bin/python3", app: "notebook" });
+      assert.deepEqual(removed, [venv]);
+      assert.ok(calls.some((c) => /apt-get install -y .*jupyter-notebook$/.test(c)), calls.join("\n"));
+    });
+
+    it("gives up (so start says what to install) without pip or root", () => {
+      const { steps, calls } = fake({ basePython: undefined, canApt: false }, () => 0);
+      assert.equal(obtainJupyter(steps), undefined);
+      assert.deepEqual(calls, []);
+    });
   });
 
   it("says how to get Jupyter when there is none", () => {
