@@ -246,8 +246,10 @@ export function layeredLayout(boxes: readonly LayerBox[], links: readonly LayerL
 
   // 6. Coordinates: ranks one after another along the rank axis.
   const titleH = opts.title ? 22 : 0;
-  const anyLabel = uniq.some((l) => l.label);
-  const RANK_GAP = (dir === "TB" ? 34 : 46) + (anyLabel ? 14 : 0);
+  const labelW = (label: string): number => textWidth(label) * (11 / 12) + 6;
+  const widest = Math.max(0, ...uniq.map((l) => (l.label ? labelW(l.label) : 0)));
+  // Room for the labels on the arrows: their height across a TB gap, their width along an LR one.
+  const RANK_GAP = dir === "TB" ? 34 + (widest ? 14 : 0) : Math.max(46, widest ? widest + 28 : 0);
   const thick = layers.map((l) => Math.max(0, ...l.map((it) => it.thickness)));
   const rankStart: number[] = [];
   let acc = 0;
@@ -267,9 +269,9 @@ export function layeredLayout(boxes: readonly LayerBox[], links: readonly LayerL
       ? { x: b0, y: r0 + titleH, w: it.breadth, h: it.thickness }
       : { x: r0, y: b0 + titleH, w: it.thickness, h: it.breadth };
   };
-  const title = opts.title ? textWidth(opts.title) + 2 * MARGIN : 0;
-  const width = Math.ceil(Math.max(title, (dir === "TB" ? breadthTotal : rankTotal) + 2 * MARGIN));
-  const height = Math.ceil((dir === "TB" ? rankTotal : breadthTotal) + 2 * MARGIN + titleH);
+  const title = opts.title ? (textWidth(opts.title) * 13) / 12 + 2 * MARGIN : 0;
+  let width = Math.max(title, (dir === "TB" ? breadthTotal : rankTotal) + 2 * MARGIN);
+  let height = (dir === "TB" ? rankTotal : breadthTotal) + 2 * MARGIN + titleH;
   const placed = boxes.map((_, i) => place(items[i]));
 
   // 7. Arrows: through the points of their chain, bending along the rank axis.
@@ -340,6 +342,24 @@ export function layeredLayout(boxes: readonly LayerBox[], links: readonly LayerL
       else q.p.y += off;
     });
   }
+  // Labels sit on the middle of their arrows; one sticking out of the picture widens it.
+  const tags = uniq.map((l, i) => {
+    if (!l.label) return null;
+    const pts = routes[i];
+    const a = pts[Math.floor((pts.length - 1) / 2)], c = pts[Math.ceil((pts.length - 1) / 2)];
+    const mid = pts.length > 2 ? { x: (a.x + c.x) / 2, y: (a.y + c.y) / 2 } : { x: (pts[0].x + pts[1].x) / 2, y: (pts[0].y + pts[1].y) / 2 };
+    return { ...mid, w: labelW(l.label) };
+  });
+  const tagged = tags.filter((t): t is { x: number; y: number; w: number } => t !== null);
+  const dx = Math.max(0, ...tagged.map((t) => MARGIN - (t.x - t.w / 2)));
+  const dy = Math.max(0, ...tagged.map((t) => MARGIN - (t.y - 8)));
+  width = Math.ceil(Math.max(width + dx, ...tagged.map((t) => t.x + dx + t.w / 2 + MARGIN)));
+  height = Math.ceil(Math.max(height + dy, ...tagged.map((t) => t.y + dy + 8 + MARGIN)));
+  if (dx || dy) {
+    for (const p of placed) { p.x += dx; p.y += dy; }
+    for (const pts of routes) for (const q of pts) { q.x += dx; q.y += dy; }
+    for (const t of tagged) { t.x += dx; t.y += dy; }
+  }
   const arrows: string[] = [];
   const labels: string[] = [];
   uniq.forEach((l, i) => {
@@ -349,11 +369,9 @@ export function layeredLayout(boxes: readonly LayerBox[], links: readonly LayerL
     const color = l.color ?? "#666";
     const dash = l.dashed ? ` stroke-dasharray="5 4"` : "";
     arrows.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.3"${dash} marker-end="url(#arrow${colors.indexOf(color)})"/>`);
-    if (l.label) {
-      const a = pts[Math.floor((pts.length - 1) / 2)], c = pts[Math.ceil((pts.length - 1) / 2)];
-      const mid = pts.length > 2 ? { x: (a.x + c.x) / 2, y: (a.y + c.y) / 2 } : { x: (pts[0].x + pts[1].x) / 2, y: (pts[0].y + pts[1].y) / 2 };
-      const lw = textWidth(l.label) * (11 / 12) + 6;
-      labels.push(`<rect x="${(mid.x - lw / 2).toFixed(1)}" y="${(mid.y - 8).toFixed(1)}" width="${lw.toFixed(1)}" height="15" fill="white" fill-opacity="0.9"/>`);
+    const mid = tags[i];
+    if (l.label && mid) {
+      labels.push(`<rect x="${(mid.x - mid.w / 2).toFixed(1)}" y="${(mid.y - 8).toFixed(1)}" width="${mid.w.toFixed(1)}" height="15" fill="white" fill-opacity="0.9"/>`);
       labels.push(`<text x="${mid.x.toFixed(1)}" y="${(mid.y + 3.5).toFixed(1)}" text-anchor="middle" font-size="11" fill="${color === "#666" ? "#444" : color}">${escapeHtml(l.label)}</text>`);
     }
   });
@@ -363,7 +381,7 @@ export function layeredLayout(boxes: readonly LayerBox[], links: readonly LayerL
     `<defs>${colors.map((c, k) => `<marker id="arrow${k}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="${c}"/></marker>`).join("")}</defs>`,
     `<rect width="100%" height="100%" fill="white"/>`,
   ];
-  if (opts.title) parts.push(`<text x="${MARGIN}" y="${MARGIN + 11}" font-size="13" font-weight="bold" fill="${opts.titleColor ?? "#222"}">${escapeHtml(opts.title)}</text>`);
+  if (opts.title) parts.push(`<text x="${MARGIN + dx}" y="${MARGIN + dy + 11}" font-size="13" font-weight="bold" fill="${opts.titleColor ?? "#222"}">${escapeHtml(opts.title)}</text>`);
   parts.push(...arrows);
   boxes.forEach((b, i) => {
     const p = placed[i];
