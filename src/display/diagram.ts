@@ -16,8 +16,10 @@ import { svgToPng } from "./vega";
  *   }, { direction: "TB", title: "000 §2.1" })
  *
  * An edge is a chain string ("a -> b -> c", Mermaid's "-->" also accepted)
- * or an object with a label, a colour or a dashed line. Cycles are fine: the
- * arrows that close them are drawn against the flow.
+ * or an object with a label, a colour or a dashed line. Cycles are fine: an
+ * edge that closes a cycle with the edges before it is drawn against the
+ * flow, so list the main flow first and the feedback (a backward pass, an
+ * update) after it.
  *
  * The PNG is drawn with the fonts this machine has: a label in a script no
  * installed font covers (Chinese on a machine without a CJK font) shows in

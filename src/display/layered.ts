@@ -116,22 +116,28 @@ export function layeredLayout(boxes: readonly LayerBox[], links: readonly LayerL
     return true;
   });
 
-  // 1. Cycles: a depth-first search in input order; a link into a box still
-  // on the stack closes a cycle, and is laid out reversed.
-  const out: number[][] = Array.from({ length: n }, () => []);
-  uniq.forEach((l, i) => out[l.from].push(i));
-  const state = new Uint8Array(n);
-  const reversed = new Array<boolean>(uniq.length).fill(false);
-  const visit = (u: number): void => {
-    state[u] = 1;
-    for (const i of out[u]) {
-      const v = uniq[i].to;
-      if (state[v] === 1) reversed[i] = true;
-      else if (state[v] === 0) visit(v);
+  // 1. Cycles: links are taken in the order given, and one that would close a
+  // cycle with those before it is laid out reversed. So the main flow, listed
+  // first, points down the ranks, and feedback listed after it points back
+  // (a depth-first search would instead reverse whichever link it met last).
+  const accepted: number[][] = Array.from({ length: n }, () => []);
+  const reaches = (from: number, to: number): boolean => {
+    const seenBox = new Uint8Array(n);
+    const stack = [from];
+    seenBox[from] = 1;
+    while (stack.length) {
+      const u = stack.pop() as number;
+      if (u === to) return true;
+      for (const v of accepted[u]) if (!seenBox[v]) { seenBox[v] = 1; stack.push(v); }
     }
-    state[u] = 2;
+    return false;
   };
-  for (let u = 0; u < n; u++) if (state[u] === 0) visit(u);
+  const reversed = uniq.map((l) => {
+    const back = reaches(l.to, l.from);
+    if (back) accepted[l.to].push(l.from);
+    else accepted[l.from].push(l.to);
+    return back;
+  });
   const dag = uniq.map((l, i) => (reversed[i] ? { u: l.to, v: l.from } : { u: l.from, v: l.to }));
 
   // 2. Ranks, by longest paths (the DAG's topological order first).

@@ -47,6 +47,23 @@ describe("display: diagrams", () => {
     assert.equal(d.text.split("\n")[2], "gradients → forward (update)");
   });
 
+  it("keeps the flow listed first and reverses the feedback listed after it", () => {
+    // A forward pass and its backward pass over the same boxes: every backward arrow points back up.
+    const d = diagram({
+      nodes: { w: "w", x: "x", b: "b", u: "u = w·x", z: "z = u + b" },
+      edges: ["w -> u", "x -> u", "u -> z", "b -> z", "z -> u", "z -> b", "u -> w", "u -> x"],
+    });
+    assert.deepEqual(d.layout.links.map((k) => k.reversed), [false, false, false, false, true, true, true, true]);
+    const r = d.layout.boxes.map((p) => p.rank);
+    assert.ok(r[0] < r[3] && r[1] < r[3] && r[3] < r[4] && r[2] < r[4]);
+  });
+
+  it("keeps arrow labels inside the picture", () => {
+    const d = diagram({ nodes: { a: "a", b: "b" }, edges: [{ from: "a", to: "b", label: "a label much wider than either box" }] });
+    const rect = /<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="15"/.exec(d.svg) as RegExpExecArray;
+    assert.ok(Number(rect[1]) >= 0 && Number(rect[1]) + Number(rect[2]) <= d.layout.width, `label at ${rect[1]}+${rect[2]} in width ${d.layout.width}`);
+  });
+
   it("routes a long arrow beside the boxes of the ranks it crosses", () => {
     // a -> c skips b's rank; its straight piece through that rank must not cross b, nor any box.
     const d = diagram({ nodes: { a: "a wide box at the top", b: "a wide box in the middle", c: "c" }, edges: ["a -> b -> c", "a -> c"] });
