@@ -80,9 +80,9 @@ export type { Dataset, DataLoaderOptions, CharCorpus, Classification, IdxData } 
 /** Rich display in notebooks: plots, live progress, computation graphs, and the display() hook. */
 export {
   display, updateDisplay, clearOutput, html, markdown, DisplayHandle, progress, Progress, Interrupted,
-  plot, setPlotDefaults, Plot, ImageGrid, drawGraph, DISPLAY, displayable, htmlTable, isDisplayable,
+  plot, setPlotDefaults, Plot, ImageGrid, drawGraph, diagram, Diagram, DISPLAY, displayable, htmlTable, isDisplayable,
 } from "./display";
 export type {
   MimeBundle, Displayable, PlotOptions, LineOptions, ScatterOptions, HeatmapOptions, ContourOptions,
-  HistogramOptions, ImagesOptions, ProgressOptions, GraphOptions,
+  HistogramOptions, ImagesOptions, ProgressOptions, GraphOptions, DiagramSpec, DiagramNode, DiagramEdge, DiagramOptions,
 } from "./display";

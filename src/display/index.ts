@@ -12,6 +12,8 @@ export type { ProgressOptions, ProgressFields } from "./progress";
 export { tensorBundle } from "./tensor";
 export { drawGraph, GraphView } from "./graph";
 export type { GraphOptions } from "./graph";
+export { diagram, Diagram } from "./diagram";
+export type { DiagramSpec, DiagramNode, DiagramEdge, DiagramOptions } from "./diagram";
 export { encodePng, decodePng, heatmapPng, imageGridPng, colorHex } from "./image";
 export type { ColorMap } from "./image";
 export { Plot, ImageGrid, setPlotDefaults, plotDefaults } from "./plot";
