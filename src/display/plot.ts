@@ -500,15 +500,16 @@ export function contour(z: Matrix | ((x: number, y: number) => number), opts: Co
       points.labels ? { x: num(points.x[i]), y: num(points.y[i]), label: points.labels[i] } : { x: num(points.x[i]), y: num(points.y[i]) });
     const encoding: JsonObject = { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } };
     if (points.labels) {
-      encoding.fill = { field: "label", type: "nominal", title: null, sort: groups, scale: { scheme: "category10" } };
+      // labels by shape, in white with a dark outline: they show on every colour of the surface
+      encoding.shape = { field: "label", type: "nominal", title: null, sort: groups };
     }
     layer.push({
       data: { values: pv },
-      mark: { type: "point", filled: true, size: 40, stroke: "#222", strokeWidth: 0.8, opacity: 0.9, clip: true, ...(points.labels ? {} : { fill: "#ff4136" }) },
+      mark: { type: "point", filled: true, size: 45, fill: "#fff", stroke: "#222", strokeWidth: 0.9, opacity: 0.95, clip: true },
       encoding,
     });
   }
-  const spec = vlBase(opts, { layer, resolve: { scale: { color: "independent", fill: "independent" } } });
+  const spec = vlBase(opts, { layer, resolve: { scale: { color: "independent" } } });
   return vlPlot("contour", spec, text, opts);
 }
 

@@ -185,7 +185,7 @@ describe("display: plots", function () {
     const layers = p.spec.layer as { data: { values: Record<string, number | string | null>[] }; encoding: Record<string, { field?: string }> }[];
     const top = layers[layers.length - 1];
     assert.deepEqual(top.data.values.map((v) => v.label), ["2", "0", "1"]);
-    assert.equal(top.encoding.fill.field, "label");
+    assert.equal(top.encoding.shape.field, "label");
     assert.match(p.text, /\n {2}3 points, 3 labels \(0, 1, 2\)$/);
     // the grid is sent as its values alone, rounded to a 5000th of their range (x y is in [-1, 1])
     const grid = layers[0].data.values as unknown as number[];
