@@ -261,7 +261,7 @@ export interface ScatterOptions extends PlotOptions {
 export function scatter(x: Values, y: Values, opts: ScatterOptions = {}): Plot {
   const xv = nums(x), yv = nums(y);
   if (xv.length !== yv.length) throw new Error(`scatter: x has ${xv.length} values, y has ${yv.length}`);
-  const labels = opts.labels === undefined ? undefined : Array.from(isTensor(opts.labels) ? opts.labels.values() : (opts.labels as ArrayLike<string | number>), String);
+  const labels = labelsOf(opts.labels);
   if (labels && labels.length !== xv.length) throw new Error(`scatter: ${labels.length} labels for ${xv.length} points`);
   const groups = labels ? [...new Set(labels)].sort(naturalCompare) : [];
   const xr = finiteRange(xv), yr = finiteRange(yv);
@@ -380,16 +380,22 @@ export interface ContourOptions extends PlotOptions {
   y?: readonly [number, number];
   /** Grid points a side when sampling a function (default 50). */
   resolution?: number;
-  /** Number of contour levels (default 10). */
-  levels?: number;
+  /** Number of contour levels, evenly spaced between the smallest and largest value (default 10), or the levels themselves. */
+  levels?: number | readonly number[];
   /** Paths drawn on top, e.g. an optimizer's trajectory: { sgd: { x: [...], y: [...] } }. */
   paths?: Record<string, { x: Values; y: Values }>;
+  /** Points drawn on top, coloured by label: e.g. a classifier's training data over its decision surface. */
+  points?: { x: Values; y: Values; labels?: Values | readonly (string | number)[] };
 }
 
 /**
  * Level lines of a surface, over its heatmap: a matrix z[row][col], or a
  * function f(x, y) sampled on a grid.
  *   plot.contour((x, y) => x * x + 10 * y * y, { x: [-2, 2], y: [-1, 1], paths: { sgd: path } })
+ *   plot.contour(probabilityAt, { x: [-2, 3], y: [-1, 2], levels: 1, points: { x: X.select(1, 0), y: X.select(1, 1), labels: y } })
+ * The spec's numbers are rounded to a fraction of the grid spacing (and of
+ * the value range), which keeps it a fraction of the size and changes nothing
+ * that can be seen.
  */
 export function contour(z: Matrix | ((x: number, y: number) => number), opts: ContourOptions = {}): Plot {
   let m: { v: Float64Array; rows: number; cols: number };
@@ -403,30 +409,57 @@ export function contour(z: Matrix | ((x: number, y: number) => number), opts: Co
   const xs = Array.from({ length: m.cols }, (_, c) => lerp(xr, m.cols > 1 ? c / (m.cols - 1) : 0));
   const ys = Array.from({ length: m.rows }, (_, r) => lerp(yr, m.rows > 1 ? r / (m.rows - 1) : 0));
   const range = finiteRange(m.v);
-  const nLevels = opts.levels ?? 10;
-  const levels = Array.from({ length: nLevels }, (_, i) => range.min + ((i + 1) * (range.max - range.min)) / (nLevels + 1));
+  const given = typeof opts.levels === "object" ? [...opts.levels] : undefined;
+  const count = given ? given.length : (opts.levels as number | undefined) ?? 10;
+  const levels: number[] = given ?? Array.from({ length: count }, (_, i) => range.min + ((i + 1) * (range.max - range.min)) / (count + 1));
+  const nLevels = levels.length;
   const paths = Object.entries(opts.paths ?? {}).map(([name, p]) => ({ name, x: nums(p.x), y: nums(p.y) }));
+  const points = opts.points && { x: nums(opts.points.x), y: nums(opts.points.y), labels: labelsOf(opts.points.labels) };
+  if (points && points.x.length !== points.y.length) throw new Error(`contour: points have ${points.x.length} x values and ${points.y.length} y values`);
+  if (points?.labels && points.labels.length !== points.x.length) throw new Error(`contour: ${points.labels.length} labels for ${points.x.length} points`);
+  const groups = points?.labels ? [...new Set(points.labels)].sort(naturalCompare) : [];
   const text = titled(opts, "contour plot", ` ${m.rows}x${m.cols} over x in [${g(xr[0])}, ${g(xr[1])}], y in [${g(yr[0])}, ${g(yr[1])}], values in [${g(range.min)}, ${g(range.max)}]` +
-    paths.map((p) => `\n  ${p.name}: ${p.x.length} points, ends at (${g(p.x[p.x.length - 1])}, ${g(p.y[p.y.length - 1])})`).join(""));
+    paths.map((p) => `\n  ${p.name}: ${p.x.length} points, ends at (${g(p.x[p.x.length - 1])}, ${g(p.y[p.y.length - 1])})`).join("") +
+    (points ? `\n  ${points.x.length} points${groups.length ? `, ${groups.length} labels (${groups.slice(0, 10).join(", ")}${groups.length > 10 ? ", …" : ""})` : ""}` : ""));
   const diverging = pickColorMap(range.min, range.max) === "rdbu";
   if (engineOf(opts) === "plotly") {
     const data: JsonObject[] = [{
       type: "contour", x: xs, y: ys, ncontours: nLevels, colorscale: diverging ? "RdBu" : "Viridis",
+      // plotly draws evenly spaced levels only: given levels become their range in even steps
+      ...(given && nLevels > 0
+        ? { autocontour: false, contours: { start: Math.min(...levels), end: Math.max(...levels), size: nLevels > 1 ? (Math.max(...levels) - Math.min(...levels)) / (nLevels - 1) : 1 } }
+        : {}),
       z: Array.from({ length: m.rows }, (_, r) => Array.from(m.v.subarray(r * m.cols, (r + 1) * m.cols), num)),
     }];
     for (const p of paths) data.push({ type: "scatter", mode: "lines+markers", name: p.name, x: Array.from(p.x, num), y: Array.from(p.y, num), marker: { size: 4 } });
-    return plotlyPlot("contour", data, plotlyLayout(opts, { showlegend: paths.length > 0 }), text, opts);
+    if (points) {
+      const all = Array.from({ length: points.x.length }, (_, i) => i);
+      for (const [name, idx] of points.labels ? groups.map((gn) => [gn, all.filter((i) => points.labels![i] === gn)] as const) : [["points", all] as const]) {
+        data.push({ type: "scatter", mode: "markers", name, x: idx.map((i) => num(points.x[i])), y: idx.map((i) => num(points.y[i])), marker: { size: 6, line: { width: 0.5, color: "#222" } } });
+      }
+    }
+    return plotlyPlot("contour", data, plotlyLayout(opts, { showlegend: paths.length > 0 || !!points?.labels }), text, opts);
   }
   // Cells centred on the grid points, then the level lines as segments from marching squares.
   const dx = m.cols > 1 ? (xs[1] - xs[0]) / 2 : 0.5, dy = m.rows > 1 ? (ys[1] - ys[0]) / 2 : 0.5;
-  const cells: Json[] = [];
-  for (let r = 0; r < m.rows; r++) {
-    // Each cell overlaps its neighbours a little: abutting rects leave hairline seams once antialiased.
-    for (let c = 0; c < m.cols; c++) cells.push({ x: xs[c] - dx, x2: xs[c] + 1.6 * dx, y: ys[r] - dy, y2: ys[r] + 1.6 * dy, v: num(m.v[r * m.cols + c]) });
-  }
+  // A thousandth of a cell (or of the value range) is far below a pixel: full float64 digits would triple the spec.
+  const rx = rounder(dx / 500), ry = rounder(dy / 500), rv = rounder((range.max - range.min) / 5000);
+  // The grid goes in as its values alone, row by row; Vega computes each cell's corners from its
+  // position, which keeps the spec a tenth of the size of one object with four corners per cell.
+  // Each cell overlaps its neighbours a little: abutting rects leave hairline seams once antialiased.
+  const cells = Array.from(m.v, (v) => (Number.isFinite(v) ? rv(v) : null));
+  const cellTransform: Json[] = [
+    { window: [{ op: "row_number", as: "k" }] },
+    { calculate: `(datum.k - 1) % ${m.cols}`, as: "c" },
+    { calculate: `floor((datum.k - 1) / ${m.cols})`, as: "r" },
+    { calculate: `${rx(xs[0] - dx)} + datum.c * ${rx(2 * dx)}`, as: "x" },
+    { calculate: `datum.x + ${rx(2.6 * dx)}`, as: "x2" },
+    { calculate: `${ry(ys[0] - dy)} + datum.r * ${ry(2 * dy)}`, as: "y" },
+    { calculate: `datum.y + ${ry(2.6 * dy)}`, as: "y2" },
+  ];
   const segments: Json[] = [];
   for (const level of levels) for (const s of marchingSquares(m.v, m.rows, m.cols, level)) {
-    segments.push({ x: lerpIdx(xs, s[0]), y: lerpIdx(ys, s[1]), x2: lerpIdx(xs, s[2]), y2: lerpIdx(ys, s[3]) });
+    segments.push({ x: rx(lerpIdx(xs, s[0])), y: ry(lerpIdx(ys, s[1])), x2: rx(lerpIdx(xs, s[2])), y2: ry(lerpIdx(ys, s[3])) });
   }
   const q = (field: string, title?: string | null, domain?: readonly [number, number]): JsonObject => {
     const enc: JsonObject = { field, type: "quantitative" };
@@ -437,10 +470,11 @@ export function contour(z: Matrix | ((x: number, y: number) => number), opts: Co
   };
   const layer: Json[] = [
     {
-      data: { values: cells }, mark: { type: "rect", clip: true },
+      data: { values: cells }, transform: cellTransform, mark: { type: "rect", clip: true },
       encoding: {
         x: q("x", axisTitle(opts.xLabel), xr), x2: { field: "x2" }, y: q("y", axisTitle(opts.yLabel), yr), y2: { field: "y2" },
-        color: { field: "v", type: "quantitative", title: null, scale: diverging ? { scheme: "redblue", domainMid: 0, reverse: true } : { scheme: "viridis" } },
+        // a list of plain numbers is read as objects { data: value }
+        color: { field: "data", type: "quantitative", title: null, scale: diverging ? { scheme: "redblue", domainMid: 0, reverse: true } : { scheme: "viridis" } },
       },
     },
     {
@@ -450,17 +484,44 @@ export function contour(z: Matrix | ((x: number, y: number) => number), opts: Co
   ];
   if (paths.length) {
     const pv: Json[] = [];
-    for (const p of paths) for (let i = 0; i < p.x.length; i++) pv.push({ x: num(p.x[i]), y: num(p.y[i]), i, path: p.name });
+    const px = (v: number) => (Number.isFinite(v) ? rx(v) : null), py = (v: number) => (Number.isFinite(v) ? ry(v) : null);
+    for (const p of paths) for (let i = 0; i < p.x.length; i++) pv.push({ x: px(p.x[i]), y: py(p.y[i]), i, path: p.name });
     layer.push({
       data: { values: pv }, mark: { type: "line", point: { filled: true, size: 16 }, strokeWidth: 1.5, clip: true },
       encoding: {
         x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" }, order: { field: "i", type: "quantitative" },
-        color: { field: "path", type: "nominal", title: null, scale: { range: ["#ff4136", "#ffffff", "#ff851b", "#f012be", "#01ff70"] } },
+        // bright colours that stand out on viridis and on white (the legend's background)
+        color: { field: "path", type: "nominal", title: null, scale: { range: ["#ff4136", "#7fdbff", "#ff851b", "#f012be", "#01ff70"] } },
       },
+    });
+  }
+  if (points) {
+    const pv: Json[] = Array.from({ length: points.x.length }, (_, i): Json =>
+      points.labels ? { x: num(points.x[i]), y: num(points.y[i]), label: points.labels[i] } : { x: num(points.x[i]), y: num(points.y[i]) });
+    const encoding: JsonObject = { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } };
+    if (points.labels) {
+      // labels by shape, in white with a dark outline: they show on every colour of the surface
+      encoding.shape = { field: "label", type: "nominal", title: null, sort: groups };
+    }
+    layer.push({
+      data: { values: pv },
+      mark: { type: "point", filled: true, size: 45, fill: "#fff", stroke: "#222", strokeWidth: 0.9, opacity: 0.95, clip: true },
+      encoding,
     });
   }
   const spec = vlBase(opts, { layer, resolve: { scale: { color: "independent" } } });
   return vlPlot("contour", spec, text, opts);
+}
+
+/** Rounds to the decimal digit of `step` (at least whole numbers), so JSON holds few digits. */
+function rounder(step: number): (x: number) => number {
+  const digits = step > 0 && Number.isFinite(step) ? Math.min(15, Math.max(0, Math.ceil(-Math.log10(step)))) : 15;
+  return (x) => Number(x.toFixed(digits));
+}
+
+function labelsOf(labels: Values | readonly (string | number)[] | undefined): string[] | undefined {
+  if (labels === undefined) return undefined;
+  return Array.from(isTensor(labels) ? labels.values() : (labels as ArrayLike<string | number>), String);
 }
 
 function lerp(r: readonly [number, number], t: number): number {

@@ -180,6 +180,44 @@ describe("display: plots", function () {
     });
   });
 
+  it("contour: labelled points drawn on top, and a spec rounded to a fraction of the grid", () => {
+    const p = contour((x, y) => x * y, { x: [-1, 1], y: [-1, 1], resolution: 30, points: { x: [0, 0.5, -0.5], y: [0, 0.5, 0.5], labels: [2, 0, 1] } });
+    const layers = p.spec.layer as { data: { values: Record<string, number | string | null>[] }; encoding: Record<string, { field?: string }> }[];
+    const top = layers[layers.length - 1];
+    assert.deepEqual(top.data.values.map((v) => v.label), ["2", "0", "1"]);
+    assert.equal(top.encoding.shape.field, "label");
+    assert.match(p.text, /\n {2}3 points, 3 labels \(0, 1, 2\)$/);
+    // the grid is sent as its values alone, rounded to a 5000th of their range (x y is in [-1, 1])
+    const grid = layers[0].data.values as unknown as number[];
+    assert.equal(grid.length, 900);
+    assert.equal(grid[0], 1);
+    assert.ok(grid.every((v) => Math.abs(v * 1e4 - Math.round(v * 1e4)) < 1e-6), "4 decimals");
+    // levels given as values: the level line of x at 0.25 is the vertical line x = 0.25
+    const byValue = contour((x) => x, { x: [0, 1], y: [0, 1], resolution: 9, levels: [0.25] });
+    const segs = (byValue.spec.layer as { data: { values: { x: number; x2: number }[] } }[])[1].data.values;
+    assert.equal(segs.length, 8);
+    assert.ok(segs.every((sg) => Math.abs(sg.x - 0.25) < 1e-9 && Math.abs(sg.x2 - 0.25) < 1e-9));
+    assert.ok(inkOf(p.toPNG()).ink > 0.02);
+    assert.throws(() => contour([[0, 1], [1, 0]], { points: { x: [0, 1], y: [0, 1], labels: [0] } }), /contour: 1 labels for 2 points/);
+  });
+
+  it("contour: each value is drawn where it belongs (x to the right, y upwards)", () => {
+    // viridis runs from dark purple (low) to yellow (high): where are they in the PNG?
+    const centres = (f: (x: number, y: number) => number) => {
+      const { width, rgba } = decodePng(contour(f, { x: [0, 1], y: [0, 1], resolution: 20, levels: 1, width: 300, height: 300 }).toPNG());
+      const at = { yellow: [0, 0, 0], purple: [0, 0, 0] };
+      for (let i = 0; i < rgba.length / 4; i++) {
+        const [r, g, b] = [rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]];
+        const kind = r > 200 && g > 190 && b < 90 ? "yellow" : r < 100 && g < 40 && b > 60 && b < 130 ? "purple" : null;
+        if (kind) at[kind] = [at[kind][0] + (i % width), at[kind][1] + Math.floor(i / width), at[kind][2] + 1];
+      }
+      return { yellow: [at.yellow[0] / at.yellow[2], at.yellow[1] / at.yellow[2]], purple: [at.purple[0] / at.purple[2], at.purple[1] / at.purple[2]] };
+    };
+    const byX = centres((x) => x), byY = centres((_x, y) => y);
+    assert.ok(byX.yellow[0] > byX.purple[0] + 150, `f = x: yellow at column ${byX.yellow[0]}, purple at ${byX.purple[0]}`);
+    assert.ok(byY.yellow[1] < byY.purple[1] - 150, `f = y: yellow at row ${byY.yellow[1]}, purple at ${byY.purple[1]}`);
+  });
+
   it("histogram counts add up to the number of values", () => {
     const p = histogram([0, 0.1, 0.2, 0.9, 1], { bins: 2 });
     const counts = (p.spec.data as { values: { count: number }[] }).values.map((v) => v.count);
