@@ -48,7 +48,7 @@ function monitored(logs: Logs, monitor: string, who: string): number {
 
 export interface EarlyStoppingOptions {
   monitor?: string;
-  /** Epochs without improvement to wait before stopping. */
+  /** How many epochs in a row without improvement stop training (at least 1; 0 acts as 1, as in Keras). */
   patience?: number;
   /** A change smaller than this is not an improvement. */
   minDelta?: number;
@@ -57,7 +57,7 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
-/** Stops training when the monitored value has not improved for `patience` epochs. */
+/** Stops training once the monitored value has gone `patience` epochs in a row without improving (Keras' rule). */
 export class EarlyStopping implements Callback {
   readonly monitor: string;
   private readonly patience: number;
@@ -94,7 +94,7 @@ export class EarlyStopping implements Callback {
       this.bestEpoch = epoch;
       this.wait = 0;
       if (this.restore) this.bestWeights = snapshot(s.model);
-    } else if (++this.wait > this.patience) {
+    } else if (++this.wait >= Math.max(1, this.patience)) {
       this.stoppedEpoch = epoch;
       s.stopTraining = true;
     }

@@ -83,7 +83,7 @@ describe("fit", () => {
     manualSeed(0);
     const { x, y } = moons(64);
     const m = mlp();
-    // a scripted validation loss: best at epoch 2 (index 1), then two epochs without improvement
+    // a scripted validation loss: best at epoch 2 (index 1), then two epochs without improvement, then a better one it never sees
     const script = [1.0, 0.8, 0.9, 0.85, 0.7];
     let bestWeights: number[] = [];
     const scripted = {
@@ -92,7 +92,7 @@ describe("fit", () => {
         if (epoch === 1) bestWeights = Array.from(m.parameters()[0].values());
       },
     };
-    const es = new EarlyStopping({ monitor: "valLoss", patience: 1, restoreBestWeights: true });
+    const es = new EarlyStopping({ monitor: "valLoss", patience: 2, restoreBestWeights: true });
     const h = await fit(m, [x, y], {
       loss: "crossEntropy", optimizer: new optim.SGD(m.parameters(), { lr: 0.1 }), epochs: 5, batchSize: 16,
       validationData: [x, y], callbacks: [scripted, es], verbose: 0,
