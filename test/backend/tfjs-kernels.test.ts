@@ -85,6 +85,30 @@ describeTfjs("tfjs kernels agree with the js reference", function () {
     same("full scalar", [], (be) => be.full([], 7, "float32"));
   });
 
+  it("a slice copies what it keeps, not its whole input (wasm's Slice reads all of it: T steps of an RNN would cost T^2)", function () {
+    const engine = (tf as unknown as { loaded: { engine: { tf: { getBackend(): string; engine(): { backend: { readSync: (...a: unknown[]) => ArrayLike<number> } } } } } }).loaded.engine.tf;
+    if (engine.getBackend() !== "wasm") this.skip();
+    const wasm = engine.engine().backend;
+    const original = wasm.readSync;
+    let largest = 0;
+    wasm.readSync = function (this: unknown, ...args: unknown[]) {
+      const r = original.apply(this, args);
+      largest = Math.max(largest, r.length);
+      return r;
+    };
+    try {
+      const x = host("float32", [64, 8, 32]);
+      for (let t = 0; t < 64; t += 9) {
+        same(`step ${t}`, [x], (be, [a]) => be.slice(a, [t, 0, 0], [t + 1, 8, 32], [1, 1, 1]));
+        same(`columns of step ${t}`, [x], (be, [a]) => be.slice(a, [t, 0, 8], [t + 1, 8, 16], [1, 1, 1]));
+      }
+    } finally {
+      wasm.readSync = original;
+    }
+    // same() reads each result back (8*32 or 8*8 values); the 16,384 values of x are never copied out
+    assert.equal(largest, 8 * 32);
+  });
+
   it("float64 is refused with an error naming the op and the way out", () => {
     assertThrowsOp(() => tf.fromTyped(new Float64Array(2), [2]), "tensor", "float64", "js backend");
     assertThrowsOp(() => tf.full([2], 1, "float64"), "full", "float64");
