@@ -6,6 +6,7 @@ import { DType, TypedArray, allocate } from "../../src/tensor/dtype";
 import { Generator } from "../../src/tensor/random";
 import { numel } from "../../src/tensor/shape";
 import { Tensor } from "../../src/tensor/tensor";
+import { TfArray } from "../../src/backend/tfjs/memory";
 import { assertThrowsOp, backendsUnderTest } from "../helpers";
 
 /** These suites test the tfjs backend itself; GRADLAB_TEST_BACKENDS=js skips them. */
@@ -313,6 +314,23 @@ describeTfjs("tfjs views: reshape, transpose and slice behave as views although 
     assert.deepEqual([...col.values()], [-1, 9]);
     assert.equal(x.version, col.version, "views share the version counter, as on js");
     assert.notEqual(x.version, x.add(0).version, "a computed tensor does not");
+  });
+
+  it("a transposed view transposed back is a view of the base itself (no second transpose), and behaves as one", () => {
+    const w = vec([1, 2, 3, 4, 5, 6]).reshape([2, 3]);
+    const wt = w.t();
+    const back = wt.t();
+    assert.equal((back.data as TfArray).view?.base, w.data, "made from w, not from wt");
+    assert.deepEqual(back.toArray(), [[1, 2, 3], [4, 5, 6]]);
+    const cube = vec(Array.from({ length: 24 }, (_, i) => i)).reshape([2, 3, 4]);
+    const p = cube.permute(2, 0, 1), q = p.permute(1, 2, 0); // q undoes p
+    assert.equal((q.data as TfArray).view?.base, cube.data);
+    assert.deepEqual(q.toArray(), cube.toArray());
+    assert.notEqual((p.permute(0, 2, 1).data as TfArray).view?.base, cube.data, "a permutation that does not undo p is a transpose of p");
+    back.select(1, 0).fill_(-1); // w[:, 0]
+    assert.deepEqual(w.toArray(), [[-1, 2, 3], [-1, 5, 6]]);
+    assert.deepEqual(wt.toArray(), [[-1, -1], [2, 5], [3, 6]]);
+    assert.equal(back.version, wt.version, "one version counter for w and its views");
   });
 
   it("a view returned from a tidy() scope outlives its base, and stops following it", () => {
