@@ -68,6 +68,9 @@ export const backend = {
   available: backendRegistry.available,
 };
 
+/** Models that a chapter and an experiment share: models.RNNModel, models.trainCharModel (001 §4.2). */
+export * as models from "./models";
+
 import * as data from "./data";
 /** Data sets and loading: data.DataLoader, data.mnist.load(), data.makeClassification(...). */
 export { data };

@@ -81,3 +81,24 @@ export function assertThrowsOp(fn: () => unknown, op: string, ...fragments: stri
     return true;
   });
 }
+
+/**
+ * Counts the active backend's sliceAssign calls while fn runs: how the
+ * gradient of one slice is padded to its input's shape. Many slices of one
+ * tensor should be gathered instead (see autograd/engine.ts).
+ */
+export function countSliceAssigns(fn: () => void): number {
+  const be = backends.active();
+  const original = be.sliceAssign;
+  let calls = 0;
+  be.sliceAssign = function (this: typeof be, ...args: Parameters<typeof original>) {
+    calls++;
+    return original.apply(this, args);
+  };
+  try {
+    fn();
+  } finally {
+    be.sliceAssign = original;
+  }
+  return calls;
+}

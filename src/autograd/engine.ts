@@ -1,5 +1,5 @@
 import { fail, fmtShape } from "../errors";
-import { checkFinite, Node, savedTensors } from "../ops/op";
+import { BackwardContext, checkFinite, Node, savedTensors } from "../ops/op";
 import { sameShape } from "../tensor/shape";
 import type { Tensor } from "../tensor/tensor";
 import { inBackwardOf, isAnomalyEnabled, withGradMode } from "./mode";
@@ -47,34 +47,79 @@ function topoOrder(roots: readonly Tensor[]): Tensor[] {
   return order.reverse();
 }
 
-/** Computes d(roots)/d(every tensor in the graph), seeded with rootGrads. */
+/** A use of a tensor by an op with `backwardMany`, waiting until every such use has its gradient. */
+interface Deferred {
+  node: Node;
+  ctx: BackwardContext<unknown>;
+  grad: Tensor;
+}
+
+/**
+ * Computes d(roots)/d(every tensor in the graph), seeded with rootGrads.
+ *
+ * Ops with `backwardMany` (slices) are not differentiated one by one: their
+ * gradients wait on their input until the walk reaches it, when every use
+ * has its gradient, and are combined in one go. An RNN takes T slices of
+ * one [T, ...] tensor; each one's gradient padded with zeros to the full
+ * size and summed would cost T full-size tensors, quadratic in T.
+ */
 export function propagate(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: BackwardOptions = {}): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>();
+  const waiting = new Map<Tensor, Deferred[]>();
   roots.forEach((r, i) => accumulate(grads, r, rootGrads[i]));
   const order = topoOrder(roots);
+
+  const give = (node: Node, i: number, gi: Tensor | null | undefined) => {
+    const inp = node.inputs[i];
+    if (!inp.requiresGrad || !gi) return;
+    gi = sumToShape(gi, inp.shape);
+    if (!sameShape(gi.shape, inp.shape)) {
+      fail(`${node.op.name} (backward)`, `gradient for input ${i} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(inp.shape)}`);
+    }
+    if (isAnomalyEnabled()) {
+      const gc = gi;
+      withTrace(node, () => checkFinite(node.op.name, "backward", gc.backend, gc.data, node.inputs));
+    }
+    accumulate(grads, inp, gi);
+  };
+  const backward = (node: Node, ctx: BackwardContext<unknown>, g: Tensor) => {
+    const gin = isAnomalyEnabled()
+      ? withTrace(node, () => inBackwardOf(node.op.name, () => node.op.backward!(ctx, g)))
+      : node.op.backward!(ctx, g);
+    node.inputs.forEach((_, i) => give(node, i, gin[i]));
+  };
+  // every use of t comes before t in the walk, so the uses waiting on t all have their gradients now
+  const settle = (t: Tensor) => {
+    const uses = waiting.get(t);
+    if (!uses) return;
+    waiting.delete(t);
+    const op = uses[0].node.op;
+    const many = op.backwardMany!.bind(op);
+    const combined = isAnomalyEnabled()
+      ? withTrace(uses[0].node, () => inBackwardOf(op.name, () => many(uses.map((u) => u.ctx), uses.map((u) => u.grad))))
+      : many(uses.map((u) => u.ctx), uses.map((u) => u.grad));
+    if (combined) give(uses[0].node, 0, combined);
+    else for (const u of uses) backward(u.node, u.ctx, u.grad);
+  };
+
   withGradMode(opts.createGraph ?? false, () => {
     for (const t of order) {
+      settle(t);
       const node = t.gradFn;
       const g = grads.get(t);
       if (!node || !g) continue;
       checkVersions(node, t);
-      const ctx = { inputs: node.inputs, output: t, attrs: node.attrs, saved: node.saved };
-      const gin = isAnomalyEnabled()
-        ? withTrace(node, () => inBackwardOf(node.op.name, () => node.op.backward!(ctx, g)))
-        : node.op.backward!(ctx, g);
-      node.inputs.forEach((inp, i) => {
-        let gi = gin[i];
-        if (!inp.requiresGrad || !gi) return;
-        gi = sumToShape(gi, inp.shape);
-        if (!sameShape(gi.shape, inp.shape)) {
-          fail(`${node.op.name} (backward)`, `gradient for input ${i} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(inp.shape)}`);
-        }
-        if (isAnomalyEnabled()) {
-          const gc = gi;
-          withTrace(node, () => checkFinite(node.op.name, "backward", gc.backend, gc.data, node.inputs));
-        }
-        accumulate(grads, inp, gi);
-      });
+      const ctx: BackwardContext<unknown> = { inputs: node.inputs, output: t, attrs: node.attrs, saved: node.saved };
+      const input = node.inputs[0];
+      if (node.op.backwardMany && node.inputs.length === 1 && input.requiresGrad) {
+        // uses by different ops are combined separately: group by op
+        const key = waiting.get(input);
+        if (key && key[0].node.op !== node.op) backward(node, ctx, g);
+        else if (key) key.push({ node, ctx, grad: g });
+        else waiting.set(input, [{ node, ctx, grad: g }]);
+        continue;
+      }
+      backward(node, ctx, g);
     }
   });
   return grads;

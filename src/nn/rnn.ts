@@ -106,12 +106,14 @@ abstract class RNNBase<In extends unknown[], Out> extends Module<In, Out> {
       if (bih) xw = xw.add(bih);
       if (bhh && this.kind !== "GRU") xw = xw.add(bhh);
       xw = xw.reshape([T, N, -1]);
+      // one transposed view per layer, not one per step (on tfjs a transpose is a copy)
+      const whhT = whh.t();
       let h = h0b ? h0b.select(0, l) : zero();
       let c = this.kind === "LSTM" ? (c0b ? c0b.select(0, l) : zero()) : null;
       const outs: Tensor[] = [];
       for (let t = 0; t < T; t++) {
         const xt = xw.select(0, t);
-        const hw = h.matmul(whh.t());
+        const hw = h.matmul(whhT);
         if (this.kind === "LSTM") {
           const [i, f, g, o] = xt.add(hw).chunk(4, 1);
           c = f.sigmoid().mul(c!).add(i.sigmoid().mul(g.tanh()));

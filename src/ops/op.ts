@@ -18,6 +18,12 @@ export interface OpDef<A> {
   readonly name: string;
   forward(be: Backend, inputs: BackendArray[], attrs: A): BackendArray | Forward;
   backward?(ctx: BackwardContext<A>, grad: Tensor): (Tensor | null | undefined)[];
+  /**
+   * For a one-input op that a tensor may feed many times (slices of it): the gradient of that
+   * input from all those uses at once, or null to differentiate each use with `backward`. The
+   * engine calls it when it reaches the input, when every use has its gradient.
+   */
+  backwardMany?(ctxs: readonly BackwardContext<A>[], grads: readonly Tensor[]): Tensor | null;
   /** Which inputs (and whether the output) backward reads: those are checked for in-place changes. */
   readonly saves?: { inputs?: readonly number[]; output?: boolean };
   /** The output is a view sharing the first input's storage (reshape, transpose, slice, expand). */

@@ -131,8 +131,43 @@ const SLICE: OpDef<SliceAttrs> = {
   name: "slice",
   forward: (be, [x], a) => be.slice(x, a.begin, a.end, a.step),
   backward: ({ inputs: [x], attrs }, g) => [sliceBackward(g, x.shape, attrs)],
+  backwardMany: (ctxs, grads) => gatherSlices(ctxs[0].inputs[0], ctxs.map((c) => c.attrs), grads),
   view: true,
 };
+
+/**
+ * The gradient of many slices of x at once: when they cut x along one
+ * dimension (step 1) without overlapping, as select, split and chunk do, it
+ * is their gradients joined in order by one cat, zeros in the gaps. That
+ * costs the size of x once, where padding each to x's shape and summing
+ * costs it once per slice. Other slices return null: one by one, then.
+ */
+function gatherSlices(x: Tensor, attrs: readonly SliceAttrs[], grads: readonly Tensor[]): Tensor | null {
+  let dim = -1;
+  for (const a of attrs) {
+    for (let d = 0; d < x.ndim; d++) {
+      if (a.begin[d] === 0 && a.end[d] === x.shape[d] && a.step[d] === 1) continue;
+      if (a.step[d] !== 1 || (dim >= 0 && dim !== d)) return null;
+      dim = d;
+    }
+  }
+  if (dim < 0) return null; // every slice is the whole of x: they overlap
+  const pieces = attrs.map((a, i) => ({ begin: a.begin[dim], end: a.end[dim], grad: grads[i] })).sort((p, q) => p.begin - q.begin);
+  const parts: Tensor[] = [];
+  const gap = (n: number) => {
+    const shape = x.shape.map((s, d) => (d === dim ? n : s));
+    parts.push(new Tensor(x.backend.full(shape, 0, grads[0].dtype), x.backend));
+  };
+  let at = 0;
+  for (const p of pieces) {
+    if (p.begin < at) return null; // overlapping slices: their gradients add up
+    if (p.begin > at) gap(p.begin - at);
+    if (p.end > p.begin) parts.push(p.grad);
+    at = Math.max(at, p.end);
+  }
+  if (at < x.shape[dim]) gap(x.shape[dim] - at);
+  return parts.length === 1 ? parts[0] : cat(parts, dim);
+}
 
 // the adjoint of slice; its own gradient is the slice again
 const SLICE_BACKWARD: OpDef<SliceAttrs & { shape: readonly number[] }> = {

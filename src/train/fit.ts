@@ -9,6 +9,7 @@ import { History } from "./history";
 import { LiveProgress, inKernel, kernelInterrupts } from "./live";
 import { Metric, MetricName, metricByName } from "./metrics";
 import { cat as catTensors } from "../ops/shape";
+import { clipGradNorm } from "../optim/clip";
 
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 export type LossName = "crossEntropy" | "nll" | "mse" | "l1" | "bce" | "bceWithLogits";
@@ -60,6 +61,19 @@ export interface FitOptions extends EvaluateOptions {
   callbacks?: readonly Callback[];
   /** 0: silent; 1: a progress bar (a live display in a notebook). Default 1. */
   verbose?: 0 | 1;
+  /**
+   * Rescale the gradients to this total norm at most, between backward and the step
+   * (optim.clipGradNorm; the cure for exploding gradients in RNNs). The norm before
+   * clipping is logged per batch as `gradNorm`.
+   */
+  clipGradNorm?: number;
+  /**
+   * Batches per epoch (Keras' steps_per_epoch): an epoch ends after this many, and the
+   * next one continues where it stopped, starting the data over (reshuffled) when it
+   * runs out. Validation runs at the end of each epoch, so a long pass over a big data
+   * set can be validated several times. Default: one pass over the data.
+   */
+  stepsPerEpoch?: number;
 }
 
 function pairOf(d: FitData): [Tensor, Tensor] | undefined {
@@ -129,11 +143,15 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
     validation = [pair[0].slice(0, cut), pair[1].slice(0, cut)];
   }
   const loader = loaderOf(train, { batchSize, shuffle: opts.shuffle ?? true, seed: opts.seed });
+  const clip = opts.clipGradNorm;
+  if (clip !== undefined && !(clip > 0)) fail("fit", `clipGradNorm must be a positive number, got ${clip}`);
+  const steps = opts.stepsPerEpoch;
+  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) fail("fit", `stepsPerEpoch must be a positive integer, got ${steps}`);
   const metrics = metricsOf(opts.metrics, opts.loss);
   const callbacks = [...(opts.verbose === 0 ? [] : [defaultProgress()]), ...(opts.callbacks ?? [])];
   const history = new History();
   last = history;
-  const state: TrainState = { model, history, epochs, stepsPerEpoch: loader.length ?? NaN, batchSize, stopTraining: false };
+  const state: TrainState = { model, history, epochs, stepsPerEpoch: steps ?? loader.length ?? NaN, batchSize, stopTraining: false };
 
   let interrupts = 0;
   const onSigint = () => {
@@ -150,6 +168,22 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
   const interrupted = () => interrupts > 0 || kernelInterrupts() !== kernelAtStart;
   const started = performance.now();
   let samples = 0;
+  // with stepsPerEpoch, one pass over the data may span several epochs
+  let batches: Iterator<readonly Tensor[]> | undefined;
+  let fresh = false;
+  const nextBatch = (): IteratorResult<readonly Tensor[]> => {
+    if (!batches) {
+      batches = loader[Symbol.iterator]();
+      fresh = true;
+    }
+    const next = batches.next();
+    if (next.done) {
+      batches = undefined;
+      // a pass that ends an epoch exactly, or an empty data set, does not start another inside it
+      if (steps !== undefined && !fresh) return nextBatch();
+    } else fresh = false;
+    return next;
+  };
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(state);
     for (let epoch = 0; epoch < epochs && !state.stopTraining && !interrupted(); epoch++) {
@@ -158,13 +192,13 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
       metrics.forEach((m) => m.reset());
       let lossSum = 0, seen = 0, batch = 0;
       let lastYield = performance.now();
-      const batches = loader[Symbol.iterator]();
-      for (;;) {
+      if (steps === undefined) batches = undefined;
+      for (; steps === undefined || batch < steps; ) {
         // One step in one tidy scope: on the tfjs backend every array made here (the batch
         // included) is freed at its end, except the parameters and optimizer state kept by
         // their owners. Only plain numbers leave the scope.
         const step = tidy(() => {
-          const next = batches.next();
+          const next = nextBatch();
           if (next.done) return undefined;
           const [xb, yb] = next.value;
           opts.optimizer.zeroGrad();
@@ -173,10 +207,11 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
           const value = l.item();
           if (!Number.isFinite(value)) return { value, n: xb.shape[0] };
           l.backward();
+          const gradNorm = clip === undefined ? undefined : clipGradNorm(model.parameters(), clip);
           opts.optimizer.step();
           const detached = out.detach();
           metrics.forEach((m) => m.update(detached, yb));
-          return { value, n: xb.shape[0] };
+          return { value, n: xb.shape[0], gradNorm };
         });
         if (!step) break;
         if (!Number.isFinite(step.value)) {
@@ -192,6 +227,7 @@ export async function fit(model: TrainableModel, data: FitData, opts: FitOptions
         seen += step.n;
         samples += step.n;
         const logs: Logs = { loss: lossSum / seen };
+        if (step.gradNorm !== undefined) logs.gradNorm = step.gradNorm;
         for (const cb of callbacks) if (cb.onBatchEnd) await cb.onBatchEnd(batch, logs, state);
         batch++;
         if (interrupted()) break;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { autograd, detectAnomaly, enableGrad, gradcheck, noGrad, ones, randn, tensor, Tensor } from "../../src";
 import { GradlabError } from "../../src/errors";
-import { assertClose, assertThrowsOp, forEachBackend } from "../helpers";
+import { assertClose, assertThrowsOp, countSliceAssigns as countPadding, forEachBackend } from "../helpers";
 
 forEachBackend("autograd engine", (backend) => {
   describe("accumulation", () => {
@@ -244,6 +244,57 @@ forEachBackend("autograd engine", (backend) => {
       y.detach().add_(5);
       z.sum().backward();
       assertClose(x.grad!, [3, 3]);
+    });
+  });
+
+  describe("many slices of one tensor", () => {
+    it("selects, chunks and splits along one dimension, with gaps and a dense use beside them", () => {
+      const x = tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]], { requiresGrad: true });
+      // rows 0, 2 and 3 (row 1 unused) weighted 1, 3, 4; the whole of x once more, times 10
+      const rows = [0, 2, 3].map((t) => x.select(0, t).sum().mul(t + 1));
+      let y = rows.reduce((a, b) => a.add(b)).add(x.sum().mul(10));
+      // columns in two chunks of 2: the first squared, the second times -1
+      const [left, right] = x.chunk(2, 1);
+      y = y.add(left.pow(2).sum()).sub(right.sum());
+      y.backward();
+      const v = x.toArray() as number[][];
+      const want = v.map((row, t) => row.map((xv, j) => (t === 1 ? 0 : t + 1) + 10 + (j < 2 ? 2 * xv : -1)));
+      assertClose(x.grad!, want);
+    });
+
+    it("slices the gathering cannot join (overlapping, strided, along two dimensions) still add up", () => {
+      const x = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]], { requiresGrad: true });
+      x.slice(0, 0, 2).sum().add(x.slice(0, 1, 3).sum().mul(2)).backward(); // overlapping rows
+      assertClose(x.grad!, [[1, 1, 1], [3, 3, 3], [2, 2, 2]]);
+      x.grad = null;
+      x.slice(1, 0, 3, 2).sum().mul(5).add(x.select(1, 1).sum()).backward(); // columns 0 and 2 by a step, and column 1
+      assertClose(x.grad!, [[5, 1, 5], [5, 1, 5], [5, 1, 5]]);
+      x.grad = null;
+      x.select(0, 0).sum().add(x.select(1, 2).sum().mul(3)).backward(); // a row and a column
+      assertClose(x.grad!, [[1, 1, 4], [0, 0, 3], [0, 0, 3]]);
+    });
+
+    it("T selects cost one gathering, not T tensors padded to the full size; the fallback still pads", () => {
+      const x = randn([16, 3, 4], { requiresGrad: true });
+      const padded = countPadding(() => {
+        let s = x.select(0, 0).sum();
+        for (let t = 1; t < 16; t++) s = s.add(x.select(0, t).mul(t).sum());
+        s.backward();
+      });
+      assert.equal(padded, 0);
+      const want = Array.from({ length: 16 }, (_, t) => Array.from({ length: 3 }, () => new Array(4).fill(t === 0 ? 1 : t)));
+      assertClose(x.grad!, want);
+      x.grad = null;
+      assert.equal(countPadding(() => x.slice(0, 0, 9).sum().add(x.slice(0, 4, 16).sum()).backward()), 2);
+    });
+
+    it("the gathered gradient is differentiable again (createGraph)", () => {
+      const x = tensor([[1, -2], [3, 0.5], [2, 1]], { requiresGrad: true });
+      const y = [0, 1, 2].map((t) => x.select(0, t).pow(3).sum()).reduce((a, b) => a.add(b));
+      const [g] = autograd.grad(y, x, { createGraph: true });
+      assertClose(g!, [[3, 12], [27, 0.75], [12, 3]]); // 3x^2
+      const [h] = autograd.grad(g!.sum(), x);
+      assertClose(h!, [[6, -12], [18, 3], [12, 6]]); // 6x
     });
   });
 

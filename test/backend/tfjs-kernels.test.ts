@@ -6,6 +6,7 @@ import { DType, TypedArray, allocate } from "../../src/tensor/dtype";
 import { Generator } from "../../src/tensor/random";
 import { numel } from "../../src/tensor/shape";
 import { Tensor } from "../../src/tensor/tensor";
+import { TfArray } from "../../src/backend/tfjs/memory";
 import { assertThrowsOp, backendsUnderTest } from "../helpers";
 
 /** These suites test the tfjs backend itself; GRADLAB_TEST_BACKENDS=js skips them. */
@@ -83,6 +84,30 @@ describeTfjs("tfjs kernels agree with the js reference", function () {
       same(`full ${v} ${dt}`, [], (be) => be.full([2, 3], v, dt));
     }
     same("full scalar", [], (be) => be.full([], 7, "float32"));
+  });
+
+  it("a slice copies what it keeps, not its whole input (wasm's Slice reads all of it: T steps of an RNN would cost T^2)", function () {
+    const engine = (tf as unknown as { loaded: { engine: { tf: { getBackend(): string; engine(): { backend: { readSync: (...a: unknown[]) => ArrayLike<number> } } } } } }).loaded.engine.tf;
+    if (engine.getBackend() !== "wasm") this.skip();
+    const wasm = engine.engine().backend;
+    const original = wasm.readSync;
+    let largest = 0;
+    wasm.readSync = function (this: unknown, ...args: unknown[]) {
+      const r = original.apply(this, args);
+      largest = Math.max(largest, r.length);
+      return r;
+    };
+    try {
+      const x = host("float32", [64, 8, 32]);
+      for (let t = 0; t < 64; t += 9) {
+        same(`step ${t}`, [x], (be, [a]) => be.slice(a, [t, 0, 0], [t + 1, 8, 32], [1, 1, 1]));
+        same(`columns of step ${t}`, [x], (be, [a]) => be.slice(a, [t, 0, 8], [t + 1, 8, 16], [1, 1, 1]));
+      }
+    } finally {
+      wasm.readSync = original;
+    }
+    // same() reads each result back (8*32 or 8*8 values); the 16,384 values of x are never copied out
+    assert.equal(largest, 8 * 32);
   });
 
   it("float64 is refused with an error naming the op and the way out", () => {
@@ -289,6 +314,23 @@ describeTfjs("tfjs views: reshape, transpose and slice behave as views although 
     assert.deepEqual([...col.values()], [-1, 9]);
     assert.equal(x.version, col.version, "views share the version counter, as on js");
     assert.notEqual(x.version, x.add(0).version, "a computed tensor does not");
+  });
+
+  it("a transposed view transposed back is a view of the base itself (no second transpose), and behaves as one", () => {
+    const w = vec([1, 2, 3, 4, 5, 6]).reshape([2, 3]);
+    const wt = w.t();
+    const back = wt.t();
+    assert.equal((back.data as TfArray).view?.base, w.data, "made from w, not from wt");
+    assert.deepEqual(back.toArray(), [[1, 2, 3], [4, 5, 6]]);
+    const cube = vec(Array.from({ length: 24 }, (_, i) => i)).reshape([2, 3, 4]);
+    const p = cube.permute(2, 0, 1), q = p.permute(1, 2, 0); // q undoes p
+    assert.equal((q.data as TfArray).view?.base, cube.data);
+    assert.deepEqual(q.toArray(), cube.toArray());
+    assert.notEqual((p.permute(0, 2, 1).data as TfArray).view?.base, cube.data, "a permutation that does not undo p is a transpose of p");
+    back.select(1, 0).fill_(-1); // w[:, 0]
+    assert.deepEqual(w.toArray(), [[-1, 2, 3], [-1, 5, 6]]);
+    assert.deepEqual(wt.toArray(), [[-1, -1], [2, 5], [3, 6]]);
+    assert.equal(back.version, wt.version, "one version counter for w and its views");
   });
 
   it("a view returned from a tidy() scope outlives its base, and stops following it", () => {

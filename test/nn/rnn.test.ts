@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { manualSeed, randn, tensor, Tensor } from "../../src";
 import { SGD } from "../../src/optim";
 import * as nn from "../../src/nn";
-import { assertClose, assertThrowsOp } from "../helpers";
+import { assertClose, assertThrowsOp, countSliceAssigns } from "../helpers";
 import { gradcheckModule } from "./util";
 
 type Mat = number[][];
@@ -127,6 +127,15 @@ describe("nn recurrent layers", () => {
       it("gradients check in float64 through time", () => {
         const m = make(2, 2, { numLayers: 2 });
         gradcheckModule(m, [f64([3, 2, 2])], (x) => run(m, x)[0]);
+      });
+
+      it("backward through 50 steps gathers the per-step slices: no step's gradient is padded to the whole sequence", () => {
+        // padding each step's gradient to [T, N, gates*H] and adding them costs T^2 N H: a long sequence would crawl
+        const m = make(3, 4, { numLayers: 2 });
+        const x = f64([50, 2, 3]).requiresGrad_(true);
+        const padded = countSliceAssigns(() => run(m, x)[0].sum().backward());
+        assert.equal(padded, 0);
+        assert.deepEqual(x.grad!.shape, [50, 2, 3]);
       });
 
       it("names the layer and the shapes on a wrong input or state", () => {

@@ -135,6 +135,63 @@ describe("fit", () => {
     await assert.rejects(fit(m, [randn([10, 2]), tensor([1, 0, 1], { dtype: "int32" })], { loss: "crossEntropy", optimizer: opt, verbose: 0 }), /\[10,2\].*\[3\]/);
     await assert.rejects(fit(m, [randn([10, 2]), randn([10])], { loss: "crossEntropy", optimizer: opt, validationSplit: 1.5, verbose: 0 }), /validationSplit/);
     assertThrowsOp(() => evaluate(m, [randn([4, 2]), randn([4])], { loss: "nope" as "mse" }), "fit", "unknown loss");
+    await assert.rejects(fit(m, [randn([10, 2]), randn([10])], { loss: "mse", optimizer: opt, clipGradNorm: 0, verbose: 0 }), /clipGradNorm must be a positive number, got 0/);
+    await assert.rejects(fit(m, [randn([10, 2]), randn([10])], { loss: "mse", optimizer: opt, stepsPerEpoch: 2.5, verbose: 0 }), /stepsPerEpoch must be a positive integer, got 2.5/);
+  });
+
+  /** The losses, and the gradient norm before clipping, of a hand-written loop with clipGradNorm (PyTorch's way). */
+  function clippedLoop(model: nn.Sequential, loader: DataLoader, batches: number, maxNorm: number) {
+    const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
+    const losses: number[] = [], norms: number[] = [];
+    while (losses.length < batches) {
+      for (const [xb, yb] of loader) {
+        if (losses.length === batches) break;
+        opt.zeroGrad();
+        const loss = nn.functional.crossEntropy(model.forward(xb), yb);
+        loss.backward();
+        norms.push(optim.clipGradNorm(model.parameters(), maxNorm));
+        opt.step();
+        losses.push(loss.item());
+      }
+    }
+    return { losses, norms };
+  }
+
+  it("clipGradNorm clips between backward and step, as the hand-written loop does, and logs the norm before clipping", async () => {
+    const { x, y } = moons(64);
+    manualSeed(2);
+    const a = mlp();
+    const seen: Record<string, number>[] = [];
+    await fit(a, new DataLoader(new TensorDataset(x, y), { batchSize: 8, shuffle: true, seed: 4 }), {
+      loss: "crossEntropy", optimizer: new optim.SGD(a.parameters(), { lr: 0.5 }), epochs: 1, verbose: 0, clipGradNorm: 0.05,
+      callbacks: [{ onBatchEnd: (_, logs) => void seen.push({ ...logs }) }],
+    });
+    manualSeed(2);
+    const ref = clippedLoop(mlp(), new DataLoader(new TensorDataset(x, y), { batchSize: 8, shuffle: true, seed: 4 }), 8, 0.05);
+    assert.deepEqual(seen.map((s) => s.gradNorm), ref.norms);
+    assert.ok(ref.norms.every((n) => n > 0.05), `the norms ${ref.norms} exceed the bound, so clipping acted`);
+    // a batch's logs carry the running mean of the epoch's losses
+    seen.forEach((s, i) => {
+      const mean = ref.losses.slice(0, i + 1).reduce((p, q) => p + q) / (i + 1);
+      assert.ok(Math.abs(s.loss - mean) < 1e-6, `batch ${i}: ${s.loss} vs ${mean}`);
+    });
+  });
+
+  it("stepsPerEpoch: epochs of a fixed number of batches that run on through the data, validated at each end", async () => {
+    const { x, y } = moons(80); // 10 batches of 8 per pass
+    manualSeed(3);
+    const a = mlp();
+    const h = await fit(a, new DataLoader(new TensorDataset(x, y), { batchSize: 8, shuffle: true, seed: 6 }), {
+      loss: "crossEntropy", optimizer: new optim.SGD(a.parameters(), { lr: 0.5 }), epochs: 6, stepsPerEpoch: 4, verbose: 0,
+      clipGradNorm: 1e6, validationData: [x, y],
+    });
+    // 6 epochs x 4 batches = 24 batches: two passes over the data, then 4 batches of a third
+    manualSeed(3);
+    const ref = clippedLoop(mlp(), new DataLoader(new TensorDataset(x, y), { batchSize: 8, shuffle: true, seed: 6 }), 24, 1e6);
+    const perEpoch = [0, 1, 2, 3, 4, 5].map((e) => ref.losses.slice(4 * e, 4 * e + 4).reduce((p, q) => p + q) / 4);
+    assert.equal(h.epochs.length, 6);
+    h.history.loss.forEach((l, e) => assert.ok(Math.abs(l - perEpoch[e]) < 1e-6, `epoch ${e}: ${l} vs ${perEpoch[e]}`));
+    assert.equal(h.history.valLoss.length, 6);
   });
 });
 

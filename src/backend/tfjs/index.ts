@@ -72,14 +72,22 @@ export class TfjsBackend implements Backend, ScopedMemory {
     return this.view(x, { derive: (b) => this.tf.reshape(b, [...shape]), assign: (b, v) => this.tf.reshape(v, b.shape) });
   }
   transpose(x: BackendArray, perm: readonly number[]) {
+    // w.t() transposed back (every matmul backward through x.matmul(w.t()): Linear, RNNs) is w itself:
+    // a reshape of the base, which tfjs makes without copying, instead of a second transpose
+    const v = (x as TfArray).view;
+    if (v?.how.perm && !v.base.slot.t.isDisposed && perm.every((p, i) => v.how.perm![p] === i)) {
+      return this.reshape(v.base, perm.map((p) => x.shape[p]));
+    }
     const inverse = perm.map((_, i) => perm.indexOf(i));
-    return this.view(x, { derive: (b) => L.transpose(this.tf, b, perm), assign: (_, v) => L.transpose(this.tf, v, inverse) });
+    return this.view(x, { derive: (b) => L.transpose(this.tf, b, perm), assign: (_, v) => L.transpose(this.tf, v, inverse), perm });
   }
   slice(x: BackendArray, b: readonly number[], e: readonly number[], s: readonly number[]) {
     return this.view(x, { derive: (t) => L.stridedSlice(this.tf, t, b, e, s), assign: (t, v) => sliceAssign(this.tf, t, v, b, s) });
   }
+  /** Views of one array share its memory (a view of a view may be made from the first base directly, see transpose). */
   sharesMemory(view: BackendArray, base: BackendArray): boolean {
-    return view instanceof TfArray && view.view?.base === base;
+    const root = (a: BackendArray): BackendArray => (a instanceof TfArray && a.view && !a.view.base.slot.t.isDisposed ? root(a.view.base) : a);
+    return view instanceof TfArray && view.view !== undefined && root(view) === root(base);
   }
   expand(x: BackendArray, shape: Shape) {
     return this.run(() => {

@@ -52,6 +52,16 @@ export function slice(tf: TF, x: Tensor, begin: readonly number[], size: readonl
   }
   if (dims.every((d) => d.b === 0 && d.s === d.n)) return tf.clone(x);
   const r = tf.reshape(x, dims.map((d) => d.n));
+  if (tf.getBackend() === "wasm" && x.size >= 8 * numel(size)) {
+    // wasm's Slice copies its whole input out of wasm memory, however small the box (tfjs 4.22): an RNN
+    // taking T steps out of a [T, ...] tensor would pay T^2. Gather copies only what it keeps, but
+    // element by element where the cut is in the last dim, so it is used only for small boxes.
+    let g = r;
+    dims.forEach((d, i) => {
+      if (d.b !== 0 || d.s !== d.n) g = tf.gather(g, tf.range(d.b, d.b + d.s, 1, "int32"), i);
+    });
+    return tf.reshape(g, size as number[]);
+  }
   return tf.reshape(tf.slice(r, dims.map((d) => d.b), dims.map((d) => d.s)), size as number[]);
 }
 

@@ -18,6 +18,8 @@ interface Slot {
 export interface ViewOf {
   derive(base: TfTensor): TfTensor;
   assign(base: TfTensor, values: TfTensor): TfTensor;
+  /** For a transpose: its permutation, so that transposing the view back can reuse the base. */
+  perm?: readonly number[];
 }
 
 /**
