@@ -25,7 +25,10 @@ export { noGrad, enableGrad, detectAnomaly, isGradEnabled } from "./autograd/mod
 export { gradcheck } from "./autograd/gradcheck";
 export type { GradcheckResult, GradcheckOptions } from "./autograd/gradcheck";
 import { grad } from "./autograd/grad";
-export const autograd = { grad };
+import { defineOp } from "./autograd/custom";
+export type { CustomOp, CustomOpSpec, CustomContext } from "./autograd/custom";
+/** autograd.grad (torch.autograd.grad) and autograd.defineOp, a new op with its own backward (torch.autograd.Function). */
+export const autograd = { grad, defineOp };
 
 export {
   add, sub, mul, div, pow, neg, exp, log, sqrt, abs, sign, sin, cos, erf, clamp, where,
