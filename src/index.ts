@@ -92,3 +92,7 @@ export type {
   MimeBundle, Displayable, PlotOptions, LineOptions, ScatterOptions, HeatmapOptions, ContourOptions,
   HistogramOptions, ImagesOptions, ProgressOptions, GraphOptions, DiagramSpec, DiagramNode, DiagramEdge, DiagramOptions,
 } from "./display";
+
+/** Graded exercises: `const { test, check, expect } = grading;` (see solutions/ and `gradlab grade`). */
+export { grading } from "./grade";
+export type { CheckReport, TestResult, CloseOptions } from "./grade";
