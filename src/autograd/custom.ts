@@ -1,4 +1,4 @@
-import { fail } from "../errors";
+import { fail, fmtShape } from "../errors";
 import { apply, OpDef } from "../ops/op";
 import { Tensor } from "../tensor/tensor";
 import { noGrad } from "./mode";
@@ -44,14 +44,26 @@ interface Attrs {
 
 class Context implements CustomContext {
   saved: Tensor[] = [];
+  versions: number[] = [];
   out: Tensor | null = null;
   constructor(readonly name: string, readonly inputs: readonly Tensor[]) {}
   save(...tensors: Tensor[]): void {
     tensors.forEach((t, i) => {
       if (!(t instanceof Tensor)) fail(this.name, `ctx.save: argument ${i} is not a Tensor`);
     });
-    // detached: what backward reads is a value, not a path for gradients back into forward
-    this.saved.push(...tensors.map((t) => (t.requiresGrad ? t.detach() : t)));
+    // kept as they are: a saved input still leads back into the graph, so a backward
+    // built from it can be differentiated again (createGraph); results computed inside
+    // forward ran without a graph and are constants
+    this.saved.push(...tensors);
+    this.versions.push(...tensors.map((t) => t.version));
+  }
+  /** Fails when a saved tensor was changed in place after forward, as the built-in ops do. */
+  checkSaved(): void {
+    this.saved.forEach((t, i) => {
+      if (t.version !== this.versions[i]) {
+        fail(`${this.name} (backward)`, `saved tensor ${i} (shape ${fmtShape(t.shape)}) was modified in place after the forward pass; use an out-of-place op or save a .clone()`);
+      }
+    });
   }
   get output(): Tensor {
     if (!this.out) return fail(this.name, "ctx.output is only known after forward has returned");
@@ -89,6 +101,7 @@ export function defineOp(spec: CustomOpSpec): CustomOp {
     },
     backward(bctx, grad) {
       const ctx = bctx.attrs.ctx;
+      ctx.checkSaved();
       const r = spec.backward(ctx, grad);
       const grads = r instanceof Tensor ? [r] : r;
       if (!Array.isArray(grads)) return fail(`${name} (backward)`, `backward must return a Tensor or an array of them, got ${typeof r}`);

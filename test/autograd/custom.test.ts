@@ -86,3 +86,20 @@ forEachBackend("autograd.defineOp", () => {
     assertClose(h!, [12]);   // d²(x³)/dx² = 6x
   });
 });
+
+describe("autograd.defineOp, saved tensors", () => {
+  it("a saved input keeps its graph: the gradient of a saved-input backward is differentiable", () => {
+    const x = tensor([-1, 0, 2], { requiresGrad: true });
+    const [g] = autograd.grad(cube(x).sum(), x, { createGraph: true });
+    const [h] = autograd.grad(g!.sum(), x);
+    assertClose(h!, [-6, 0, 12]);
+  });
+
+  it("a saved tensor changed in place after forward is an error naming the op", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const base = x.mul(1);
+    const y = cube(base);
+    noGrad(() => base.mul_(2));
+    assert.throws(() => y.sum().backward(), /cube \(backward\): saved tensor 0 .* modified in place/);
+  });
+});
