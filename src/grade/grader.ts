@@ -327,7 +327,6 @@ function scoreOf(g: SubmissionGrade, ex: Exercise, nb: Notebook | undefined, run
   const notes = [...g.notes];
   if (run) {
     for (const [step, c] of run.cells) if (!c.ok && step.startsWith("cell:")) notes.push(`${stepLabel(step)} raised ${c.error}`);
-    for (const [step, why] of run.skipped) if (step.startsWith("cell:")) notes.push(`${stepLabel(step)} was left out: ${why}`);
     notes.push(...run.notes);
   }
   return {
