@@ -2,11 +2,13 @@
  * npm run bench [-- NAME ...]: runs the named benchmarks (all when none is
  * named), each printing a table and writing bench-results/NAME.json.
  */
+import * as grade from "./grade";
 import * as matmul from "./matmul";
 import * as threads from "./threads";
 import * as train from "./train";
 
 const benches: Record<string, { run: () => void | Promise<void> }> = {
+  grade,
   matmul,
   threads,
   train,

@@ -13,7 +13,8 @@ const USAGE = `usage: gradlab <command>
   notebooks [FILES] [--write] [--quick] [--timeout S]
                       execute notebooks headless into dist/notebooks/ with HTML (npm run notebooks);
                       --write copies each one that ran cleanly back over its source
-  grade ...           grade submissions (see the README)`;
+  grade ...           grade submissions (see the README; gradlab grade --help)
+  exercises [--check] write exercises/ from solutions/ (npm run exercises)`;
 
 function option(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -50,6 +51,10 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     const grade = require(cli) as { main(args: readonly string[]): number | Promise<number> };
     return grade.main(args.slice(1));
+  } else if (cmd === "exercises") {
+    const cli = join(__dirname, "..", "src", "grade", "cli.js");
+    const grade = require(cli) as { exercisesMain(args: readonly string[]): number };
+    return grade.exercisesMain(args.slice(1));
   } else if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
     console.log(USAGE);
     return 0;

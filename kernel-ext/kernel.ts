@@ -440,12 +440,22 @@ function findUp(name: string): string {
   }
 }
 
-export function startKernel(connectionFile: string): void {
+/**
+ * The execution side alone, without ZeroMQ: cells run through `kernel.execute`
+ * exactly as Jupyter's requests do. The grader (src/grade/harness.ts) runs
+ * submissions with it, so a cell behaves there as in the notebook.
+ */
+export function createKernel(cwd = process.cwd()): GradlabKernel {
   const kernel = new GradlabKernel();
   const convs = new Converters();
   void convs.node; // compile the first cell without waiting for the TypeScript service to start
-  kernel.executor = createExecutor(process.cwd(), convs, kernel.console);
+  kernel.executor = createExecutor(cwd, convs, kernel.console);
   installKernelHook(kernel);
+  return kernel;
+}
+
+export function startKernel(connectionFile: string): void {
+  const kernel = createKernel();
   const version = {
     gradlab: (require(findUp("package.json")) as { version: string }).version,
     tslab: (require("tslab/package.json") as { version: string }).version,
