@@ -134,6 +134,8 @@ interface RunResult {
   tests: TestInfo[] | undefined;
   results: Map<string, { passed: boolean; message: string }>;
   skipped: Map<string, string>;
+  /** Steps of the last run stopped at the time limit by SIGINT. */
+  interrupted: Set<string>;
   runs: number;
   seconds: number;
   notes: string[];
@@ -173,7 +175,16 @@ async function runToEnd(sandbox: Sandbox, files: { from: string; name: string }[
     else if (m.t === "tests") testList = m.tests;
     else if (m.t === "result") results.set(m.step, { passed: m.passed, message: m.message });
   }
-  return { cells: cellResults, tests: testList, results, skipped, runs, seconds, notes: [...new Set(notes)] };
+  const interrupted = new Set(last?.interrupted ?? []);
+  const timedOut = `stopped: ran longer than ${limits.stepTimeoutS} s`;
+  for (const step of interrupted) {
+    if (results.has(step)) results.set(step, { passed: false, message: timedOut });
+    if (cellResults.has(step)) {
+      cellResults.delete(step);
+      notes.push(`${stepLabel(step)} ${timedOut}`);
+    }
+  }
+  return { cells: cellResults, tests: testList, results, skipped, interrupted, runs, seconds, notes: [...new Set(notes)] };
 }
 
 /** The files a submission brings: its whole folder when it is alone there (weights beside it), else the notebook. */

@@ -23,6 +23,7 @@
 const fs = require("node:fs") as typeof import("node:fs");
 const crypto = require("node:crypto") as typeof import("node:crypto");
 const timersModule = require("node:timers") as typeof import("node:timers");
+const vm = require("node:vm") as typeof import("node:vm");
 
 const apply = Reflect.apply;
 const readSync = fs.readSync;
@@ -48,6 +49,22 @@ const realExit = (process as unknown as { reallyExit(code: number): never }).rea
 const clearTimeoutFn = clearTimeout;
 const clearIntervalFn = clearInterval;
 const clearImmediateFn = clearImmediate;
+const defineProperty = Reflect.defineProperty;
+const deleteProperty = Reflect.deleteProperty;
+
+// A test's function is called from inside a vm script run with breakOnSigint, as tslab runs cells,
+// so the SIGINT the grader sends when a test runs past its time stops a busy loop in it too.
+const callKey = "__gradlab_call_" + crypto.randomBytes(8).toString("hex");
+const callScript = new vm.Script(`globalThis[${JSON.stringify(callKey)}]()`);
+const runScript = vm.Script.prototype.runInThisContext;
+function interruptible<T>(f: () => T): T {
+  defineProperty(globalThis, callKey, { value: f, configurable: true });
+  try {
+    return apply(runScript, callScript, [{ breakOnSigint: true }]) as T;
+  } finally {
+    deleteProperty(globalThis, callKey);
+  }
+}
 
 /** One code cell to run: `step` names it in the protocol (and in a skip list). */
 export interface JobCell {
@@ -173,6 +190,18 @@ function main(): void {
   const { Tensor } = require("../tensor/tensor") as typeof import("../tensor/tensor");
 
   const kernel = createKernel(process.cwd());
+  // SIGINT from the grader: a step ran past its time. A cell's busy loop is stopped by tslab's
+  // breakOnSigint, an await by the kernel's interrupt; a test's likewise (interruptible, stop).
+  let rejectStop: (e: Error) => void = () => undefined;
+  const newStop = (): Promise<never> => {
+    const p = new Promise<never>((_, reject) => (rejectStop = reject));
+    p.catch(() => undefined);
+    return p;
+  };
+  process.on("SIGINT", () => {
+    kernel.interrupt();
+    rejectStop(new Error("interrupted"));
+  });
   const locals = kernel.executor.locals as Record<string, unknown>;
   const tslabGlobal = (globalThis as { __tslab__?: { exports: unknown; require: unknown } }).__tslab__;
   const tslabFields = tslabGlobal ? { exports: tslabGlobal.exports, require: tslabGlobal.require } : undefined;
@@ -260,7 +289,7 @@ function main(): void {
       send({ t: "start", step: r.step });
       rebind();
       restore();
-      const res = await api.runTest(r.t);
+      const res = await api.runTest(r.t, (fn) => interruptible(fn), newStop());
       if (!afterStep(r.step)) return realExit(0);
       const message = res.message.length > 2000 ? res.message.slice(0, 2000) + "…" : res.message;
       send({ t: "result", step: r.step, passed: res.passed, message, ms: res.ms });

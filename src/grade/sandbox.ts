@@ -31,12 +31,16 @@ export interface Limits {
 export interface RunOutcome {
   /** Authenticated messages, in order. */
   messages: HarnessMessage[];
+  /** When each message arrived, in ms after the process started (where the time goes). */
+  times: number[];
   /** True when the harness said "done". */
   completed: boolean;
   /** Why the process was stopped, when it was: "timeout", "memory", "run-timeout", or how it exited. */
   stopped?: string;
   /** The step that was running when the process died or was stopped (or that poisoned the process). */
   culprit?: string;
+  /** Steps stopped with SIGINT at the time limit (they ended, with an error, and the run went on). */
+  interrupted: string[];
   /** Lines on fd 3 that did not authenticate (a submission trying to fake results). */
   forged: number;
   stderrTail: string;
@@ -136,7 +140,7 @@ export class Sandbox {
     const started = Date.now();
     return new Promise<RunOutcome>((done) => {
       const child = spawn(process.execPath, args, { cwd: workdir, env, stdio: ["pipe", "pipe", "pipe", "pipe"], detached: true });
-      const outcome: RunOutcome = { messages: [], completed: false, forged: 0, stderrTail: "", seconds: 0 };
+      const outcome: RunOutcome = { messages: [], times: [], completed: false, interrupted: [], forged: 0, stderrTail: "", seconds: 0 };
       let running: string | undefined;
       let stepTimer: NodeJS.Timeout | undefined;
       let finished = false;
@@ -159,10 +163,22 @@ export class Sandbox {
       }, 100);
       const onMessage = (msg: HarnessMessage): void => {
         outcome.messages.push(msg);
+        outcome.times.push(Date.now() - started);
         if (msg.t === "start") {
           running = msg.step;
           clearTimeout(stepTimer);
-          stepTimer = setTimeout(() => kill("timeout"), limits.stepTimeoutS * 1000);
+          const step = msg.step;
+          // First SIGINT, which stops a busy loop or an await and lets the run go on; if the step
+          // still has not ended a moment later (the submission caught or blocked it), the process goes.
+          stepTimer = setTimeout(() => {
+            outcome.interrupted.push(step);
+            try {
+              child.kill("SIGINT");
+            } catch {
+              /* gone */
+            }
+            stepTimer = setTimeout(() => kill("timeout"), 1500);
+          }, limits.stepTimeoutS * 1000);
         } else if (msg.t === "cell" || msg.t === "result") {
           running = undefined;
           clearTimeout(stepTimer);
