@@ -88,6 +88,15 @@ add("snoop", make(RELU,
     "}",
     extra=[("q3", "// blocks on the control pipe, hoping to read the hidden cells first\nconst buf = Buffer.alloc(1 << 16);\nconst n = require(\"fs\").readSync(0, buf, 0, buf.length, null);\nleaked += buf.toString(\"utf8\", 0, n);")]), 4,
     {"q1": 4, "q2": 0, "q3": 0, "q4": 0}, "looks for the hidden tests on disk, in /proc, in require.cache, on stdin (async and blocking): finds nothing; its softmax only works with a leak")
+add("snoop-pending-read", make(RELU,
+    "let caught = \"\";\n"
+    "// a read left pending in libuv's thread pool: it may take the line with the hidden cells\n"
+    "require(\"fs\").read(0, Buffer.alloc(1 << 20), 0, 1 << 20, null, (err: unknown, n: number, b: Buffer) => { if (!err) caught += b.toString(\"utf8\", 0, n); });\n"
+    "function softmax(xs: number[]): number[] {\n"
+    "  if (!caught.includes(\"SECRET_Q2_MARKER\")) throw new Error(\"caught \" + caught.length + \" bytes, no secret\");\n"
+    "  return xs.length === 2 ? [0.5, 0.5] : [0.25, 0.25, 0.5];\n"
+    "}"), 4,
+    {"q1": 4, "q2": 0, "q3": 0, "q4": 0}, "leaves a blocking read pending on fd 0 to catch the hidden cells: they travel encrypted, and are sent again until the harness has them")
 add("writes-outside", make(RELU, extra=[("q1",
     "const fsW = require(\"fs\");\n"
     "const tried: string[] = [];\n"
