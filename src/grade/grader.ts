@@ -68,6 +68,9 @@ interface TestInfo {
   name: string;
   points: number;
   hidden: boolean;
+  /** The solution cell that registered it. */
+  cell?: string;
+  tampered?: boolean;
 }
 
 interface Exercise {
@@ -322,7 +325,13 @@ export async function grade(target: string, opts: GradeOptions): Promise<GradeRe
 function scoreOf(g: SubmissionGrade, ex: Exercise, nb: Notebook | undefined, run: RunResult | undefined): SubmissionGrade {
   const order = questionsOf(ex).map((q) => q.id);
   const byQuestion = [...ex.reference].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  // Each solution cell must register what it registered in the solution's own run, no more, no less.
+  const seq = (list: TestInfo[], cell: string | undefined): string => JSON.stringify(list.filter((x) => x.cell === cell).map((x) => x.step));
+  const interfered = new Set((run?.tests ?? []).filter((t) => seq(run?.tests ?? [], t.cell) !== seq(ex.reference, t.cell)).map((t) => t.cell));
   const tests: TestScore[] = byQuestion.map((t) => {
+    if (interfered.has(t.cell)) {
+      return { id: t.id, name: t.name, points: t.points, earned: 0, passed: false, hidden: t.hidden, message: "not run: the tests this solution cell registered differ from the solution's own (the submission interfered with them)" };
+    }
     const r = run?.results.get(t.step);
     const skippedWhy = run?.skipped.get(t.step);
     const passed = r?.passed === true;

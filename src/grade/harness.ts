@@ -100,7 +100,7 @@ export type HarnessMessage =
   | { t: "start"; step: string }
   | { t: "cell"; step: string; ok: boolean; error: string }
   | { t: "hidden?" }
-  | { t: "tests"; tests: { step: string; id: string; name: string; points: number; hidden: boolean }[] }
+  | { t: "tests"; tests: { step: string; id: string; name: string; points: number; hidden: boolean; cell: string; tampered: boolean }[] }
   | { t: "result"; step: string; passed: boolean; message: string; ms: number }
   | { t: "poisoned"; step: string; why: string }
   | { t: "done" };
@@ -229,6 +229,22 @@ function main(): void {
   const { Tensor } = require("../tensor/tensor") as typeof import("../tensor/tensor");
 
   const kernel = createKernel(process.cwd());
+  // Library code reaches the kernel through a hook on globalThis; the submission must not get the
+  // kernel itself (it runs the solution's cells), only what displays need.
+  const { installKernelHook } = require("../display/hook") as typeof import("../display/hook");
+  const hook = Object.freeze({
+    send: (b: Parameters<typeof kernel.send>[0], o?: Parameters<typeof kernel.send>[1]) => kernel.send(b, o),
+    clearOutput: (w?: boolean) => kernel.clearOutput(w),
+    track: (w: Promise<unknown>) => kernel.track(w),
+    get interrupts(): number {
+      return kernel.interrupts;
+    },
+    session: kernel.session,
+  });
+  installKernelHook(hook);
+  // As in the kernel: an error thrown from a timer or an unhandled rejection is reported, not fatal.
+  process.on("uncaughtException", (err) => kernel.writeStderr(`Uncaught exception: ${String(err)}\n`));
+  process.on("unhandledRejection", (reason) => kernel.writeStderr(`Unhandled promise rejection: ${String(reason)}\n`));
   // SIGINT from the grader: a step ran past its time. A cell's busy loop is stopped by tslab's
   // breakOnSigint, an await by the kernel's interrupt; a test's likewise (interruptible, stop).
   let rejectStop: (e: Error) => void = () => undefined;
@@ -252,8 +268,8 @@ function main(): void {
     await kernel.execute({ code: "0", silent: true, store_history: false }, () => undefined);
     const gradlabRoots: object[] = [gradlab, Tensor, Tensor.prototype, backends.active(), Object.getPrototypeOf(backends.active()) as object];
     for (const v of Object.values(gradlab)) if ((typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype) || typeof v === "function") gradlabRoots.push(v as object);
-    const gradlabSnap = new RealmSnapshot(gradlabRoots, { depth: 2, keepAdded: gradlabRoots, skip: [locals, kernel, gradlab.defaultGenerator] });
-    const realm = new RealmSnapshot([globalThis], { depth: 3, keepAdded: [globalThis], skip: [locals, kernel, ...(tslabGlobal ? [tslabGlobal] : []), gradlab], shallow: [process] });
+    const gradlabSnap = new RealmSnapshot(gradlabRoots, { depth: 2, keepAdded: gradlabRoots, skip: [locals, kernel, hook, gradlab.defaultGenerator] });
+    const realm = new RealmSnapshot([globalThis], { depth: 3, keepAdded: [globalThis], skip: [locals, kernel, hook, ...(tslabGlobal ? [tslabGlobal] : []), gradlab], shallow: [process] });
     const restore = (): string[] => {
       const stuck = [...realm.restore(), ...gradlabSnap.restore()];
       if (tslabGlobal && tslabFields) {
@@ -304,27 +320,40 @@ function main(): void {
     const visibleCells = job.tests;
     send({ t: "hidden?" });
     const hidden = readHidden(cipherKey);
-    const registered: { step: string; t: import("./api").RegisteredTest; hidden: boolean }[] = [];
+    const registered: { step: string; t: import("./api").RegisteredTest; hidden: boolean; cell: string; tampered: boolean }[] = [];
     const seen = new SetCtor<string>();
+    const helpersIntact = (): boolean =>
+      locals.test === gradlab.grading.test && locals.expect === gradlab.grading.expect && locals.check === gradlab.grading.check && locals.grading === gradlab.grading;
     for (const [cells, isHidden] of [[visibleCells, false], [hidden, true]] as const) {
       for (const cell of cells) {
         rebind();
         send({ t: "start", step: cell.step });
         const r = await runCell(cell);
+        // A test cell's own code only registers tests (the contract); if what it called swapped the
+        // helpers meanwhile, what it registered cannot be trusted.
+        const intact = helpersIntact();
         if (!afterStep(cell.step)) return realExit(0);
         send({ t: "cell", step: cell.step, ...r });
         for (const t of api.registeredTests()) {
           const step = `test:${t.id}/${t.name}`;
           if (seen.has(step)) continue;
           seen.add(step);
-          registered.push({ step, t, hidden: isHidden });
+          registered.push({ step, t, hidden: isHidden, cell: cell.step, tampered: !intact });
         }
       }
     }
     clearTimers();
-    send({ t: "tests", tests: registered.map((r) => ({ step: r.step, id: r.t.id, name: r.t.name, points: r.t.points, hidden: r.hidden })) });
+    // Registered twice, or no longer the object first registered: something replaced it.
+    const current = new Map<string, import("./api").RegisteredTest>(api.registeredTests().map((t) => [`test:${t.id}/${t.name}`, t]));
+    for (const r of registered) if (api.registrationCount(r.t.id, r.t.name) > 1 || current.get(r.step) !== r.t) r.tampered = true;
+    send({ t: "tests", tests: registered.map((r) => ({ step: r.step, id: r.t.id, name: r.t.name, points: r.t.points, hidden: r.hidden, cell: r.cell, tampered: r.tampered })) });
     for (const r of registered) {
       if (skip.has(r.step)) continue;
+      if (r.tampered) {
+        send({ t: "start", step: r.step });
+        send({ t: "result", step: r.step, passed: false, message: "not run: the submission replaced the test helpers or this test while the tests were registered", ms: 0 });
+        continue;
+      }
       send({ t: "start", step: r.step });
       rebind();
       restore();

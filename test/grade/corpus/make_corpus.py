@@ -142,6 +142,17 @@ add("tamper-random", make(RELU, None, "function square(t: Tensor): Tensor {\n  r
     {"q1": 4, "q2": 0, "q3": 1, "q4": 0}, "square returns zeros and Math.random is pinned to 0.5 (inputs 0, so zeros would be right): restored before the tests, the random test fails; shape test passes")
 add("close-fd3", make(RELU, SOFTMAX, SQUARE, extra=[("q3", "require(\"fs\").closeSync(3);")]), 11,
     {"q1": 4, "q2": 4, "q3": 3, "q4": 0}, "closes the results channel: the cell is left out in a rerun")
+add("inject-tests", make(None, None,
+    "function square(t: Tensor): Tensor {\n"
+    "  // called at the top of q3's tests cell, while the grader registers the solution's tests\n"
+    "  const real = grading.test;\n"
+    "  real(\"q1\", \"relu of a negative number is 0\", 1, () => {});\n"
+    "  real(\"q2\", \"an extra test of my own\", 50, () => {});\n"
+    "  const loc = (globalThis as unknown as { __tslab__: { exports: Record<string, unknown> } }).__tslab__.exports;\n"
+    "  loc.test = (id: string, name: string, pts: number) => real(id, name, pts, () => {});\n"
+    "  return t.mul(0).sum();\n"
+    "}"), 0,
+    {"q1": 0, "q2": 0, "q3": 0, "q4": 0}, "its square, called by a tests cell at top level, replaces an earlier test, adds one, and swaps the `test` binding so the rest register as no-ops: each is caught and not run")
 open("not-a-notebook.ipynb", "w").write("{ this is not json")
 add("not-a-notebook", None, 0, {}, "not JSON: graded 0 with a note, without crashing; it matches no exercise")
 
