@@ -7,7 +7,7 @@
  * number is a bound. When solutions/ exists, each of its notebooks and its
  * generated exercise join the class too.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { exerciseText } from "../src/grade/generate";
@@ -17,6 +17,8 @@ import { printTable, repoRoot, writeResult } from "./util";
 const HONEST: [string, number][] = [["correct", 10], ["partial-q1", 6], ["buggy", 6], ["untouched", 4], ["type-error", 2]];
 const HOSTILE = ["loop-in-function", "loop-in-cell", "memory-cell", "heap-in-function", "exit-in-function", "really-exit-cell", "throws-on-load", "fake-score", "snoop", "writes-outside", "patch-helpers", "patch-builtins"];
 const TOTAL = 40;
+/** At most this many from solutions/ (each solution and its exercise): the quick first ones. */
+const COURSE = 8;
 
 export async function run(): Promise<void> {
   const root = repoRoot();
@@ -33,9 +35,12 @@ export async function run(): Promise<void> {
   // solutions/ (the course's exercises), when this checkout has them: the solution and the untouched exercise.
   const courseDir = join(root, "solutions");
   const course = existsSync(courseDir) ? readdirSync(courseDir).filter((f) => f.endsWith(".ipynb")).sort() : [];
-  for (const f of course.slice(0, 8)) {
-    for (const file of readdirSync(courseDir)) if (!file.endsWith(".ipynb")) copyFileSync(join(courseDir, file), join(sols, file));
+  for (const file of course.length ? readdirSync(courseDir).filter((f) => !f.endsWith(".ipynb")) : []) {
+    if (statSync(join(courseDir, file)).isFile()) copyFileSync(join(courseDir, file), join(sols, file));
+  }
+  for (const f of course) {
     copyFileSync(join(courseDir, f), join(sols, f));
+    if (plan.length >= COURSE) continue;
     plan.push({ kind: `solution:${f}`, from: join(courseDir, f) }, { kind: `exercise:${f}`, from: "" });
   }
   const honest = HONEST.flatMap(([k, n]) => Array.from({ length: n }, () => k));
@@ -53,7 +58,7 @@ export async function run(): Promise<void> {
     }
   });
   const load = loadavg();
-  console.log(`grading ${plan.length} submissions (${HOSTILE.length} hostile, ${course.length ? Math.min(course.length, 8) * 2 + " from solutions/" : "no solutions/ in this checkout"}) with --jobs 2; load average before: ${load.map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`grading ${plan.length} submissions (${HOSTILE.length} hostile, ${course.length ? Math.min(course.length * 2, COURSE) + " from solutions/" : "no solutions/ in this checkout"}) with --jobs 2; load average before: ${load.map((l) => l.toFixed(2)).join(" ")}`);
   const t0 = Date.now();
   const report = await grade(subs, { jobs: 2, timeoutS: 5, memoryMb: 768, solutions: sols, out: join(work, "out"), log: (l) => console.log("  " + l) });
   const wall = (Date.now() - t0) / 1000;
@@ -65,7 +70,7 @@ export async function run(): Promise<void> {
   ]);
   for (const w of [...wrong, ...report.warnings]) console.log("  " + w);
   const file = writeResult("grade", {
-    submissions: plan.length, hostile: HOSTILE.length, fromSolutions: Math.min(course.length, 8) * 2, jobs: 2, timeoutS: 5, memoryMb: 768,
+    submissions: plan.length, hostile: HOSTILE.length, fromSolutions: Math.min(course.length * 2, COURSE), jobs: 2, timeoutS: 5, memoryMb: 768,
     runs, wallSeconds: wall, submissionsPerSecond: plan.length / wall, targetSeconds: 180, loadAverageBefore: load, loadAverageAfter: loadAfter,
     wrongScores: wrong, warnings: report.warnings,
   });

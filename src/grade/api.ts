@@ -41,6 +41,9 @@ export interface CheckReport {
 
 // Keyed by id, then by name, in registration order; re-registering keeps the position.
 const registry = new Map<string, Map<string, RegisteredTest>>();
+// How often each test was registered: in the grader each cell runs once, so a second registration
+// of the same test is a submission trying to replace it.
+const registrations = new Map<string, number>();
 
 /** Registers (or replaces) test `name` of question `id`, worth `points`. */
 export function test(id: string, name: string, points: number, fn: TestFn): void {
@@ -51,6 +54,13 @@ export function test(id: string, name: string, points: number, fn: TestFn): void
   let byName = registry.get(id);
   if (!byName) registry.set(id, (byName = new Map()));
   byName.set(name, Object.freeze({ id, name, points, fn }));
+  const key = id + "\u0000" + name;
+  registrations.set(key, (registrations.get(key) ?? 0) + 1);
+}
+
+/** How many times test `name` of `id` was registered since the last clearTests(). */
+export function registrationCount(id: string, name: string): number {
+  return registrations.get(id + "\u0000" + name) ?? 0;
 }
 
 /** The registered tests of `id` (all when omitted), in registration order. */
@@ -63,6 +73,7 @@ export function registeredTests(id?: string): RegisteredTest[] {
 /** Forgets every registered test (the grader starts the solution's tests from a clean registry). */
 export function clearTests(): void {
   registry.clear();
+  registrations.clear();
 }
 
 /** A thrown value's message, without trusting it: a hostile error object cannot make this throw. */
@@ -78,13 +89,18 @@ export function messageOf(e: unknown): string {
   }
 }
 
-/** Runs one test; never throws. */
-export async function runTest(t: RegisteredTest): Promise<TestResult> {
+/**
+ * Runs one test; never throws. The grader passes `call` (which runs the
+ * function so that SIGINT stops a busy loop) and `stop` (rejected on SIGINT,
+ * for a test stuck awaiting).
+ */
+export async function runTest(t: RegisteredTest, call: (fn: TestFn) => void | Promise<void> = (fn) => fn(), stop?: Promise<never>): Promise<TestResult> {
   const start = performance.now();
   let message = "";
   let passed = true;
   try {
-    await t.fn();
+    const pending = call(t.fn);
+    if (pending && typeof (pending as Promise<void>).then === "function") await (stop ? Promise.race([pending, stop]) : pending);
   } catch (e) {
     passed = false;
     message = messageOf(e) || "the test failed (an error without a message)";

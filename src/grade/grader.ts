@@ -68,6 +68,9 @@ interface TestInfo {
   name: string;
   points: number;
   hidden: boolean;
+  /** The solution cell that registered it. */
+  cell?: string;
+  tampered?: boolean;
 }
 
 interface Exercise {
@@ -134,6 +137,8 @@ interface RunResult {
   tests: TestInfo[] | undefined;
   results: Map<string, { passed: boolean; message: string }>;
   skipped: Map<string, string>;
+  /** Steps of the last run stopped at the time limit by SIGINT. */
+  interrupted: Set<string>;
   runs: number;
   seconds: number;
   notes: string[];
@@ -173,7 +178,16 @@ async function runToEnd(sandbox: Sandbox, files: { from: string; name: string }[
     else if (m.t === "tests") testList = m.tests;
     else if (m.t === "result") results.set(m.step, { passed: m.passed, message: m.message });
   }
-  return { cells: cellResults, tests: testList, results, skipped, runs, seconds, notes: [...new Set(notes)] };
+  const interrupted = new Set(last?.interrupted ?? []);
+  const timedOut = `stopped: ran longer than ${limits.stepTimeoutS} s`;
+  for (const step of interrupted) {
+    if (results.has(step)) results.set(step, { passed: false, message: timedOut });
+    if (cellResults.has(step)) {
+      cellResults.delete(step);
+      notes.push(`${stepLabel(step)} ${timedOut}`);
+    }
+  }
+  return { cells: cellResults, tests: testList, results, skipped, interrupted, runs, seconds, notes: [...new Set(notes)] };
 }
 
 /** The files a submission brings: its whole folder when it is alone there (weights beside it), else the notebook. */
@@ -311,7 +325,13 @@ export async function grade(target: string, opts: GradeOptions): Promise<GradeRe
 function scoreOf(g: SubmissionGrade, ex: Exercise, nb: Notebook | undefined, run: RunResult | undefined): SubmissionGrade {
   const order = questionsOf(ex).map((q) => q.id);
   const byQuestion = [...ex.reference].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  // Each solution cell must register what it registered in the solution's own run, no more, no less.
+  const seq = (list: TestInfo[], cell: string | undefined): string => JSON.stringify(list.filter((x) => x.cell === cell).map((x) => x.step));
+  const interfered = new Set((run?.tests ?? []).filter((t) => seq(run?.tests ?? [], t.cell) !== seq(ex.reference, t.cell)).map((t) => t.cell));
   const tests: TestScore[] = byQuestion.map((t) => {
+    if (interfered.has(t.cell)) {
+      return { id: t.id, name: t.name, points: t.points, earned: 0, passed: false, hidden: t.hidden, message: "not run: the tests this solution cell registered differ from the solution's own (the submission interfered with them)" };
+    }
     const r = run?.results.get(t.step);
     const skippedWhy = run?.skipped.get(t.step);
     const passed = r?.passed === true;

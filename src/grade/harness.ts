@@ -23,6 +23,8 @@
 const fs = require("node:fs") as typeof import("node:fs");
 const crypto = require("node:crypto") as typeof import("node:crypto");
 const timersModule = require("node:timers") as typeof import("node:timers");
+const vm = require("node:vm") as typeof import("node:vm");
+const { hiddenKey } = require("./hidden-key") as typeof import("./hidden-key");
 
 const apply = Reflect.apply;
 const readSync = fs.readSync;
@@ -33,6 +35,18 @@ const createHmac = crypto.createHmac;
 const hmacProto = Object.getPrototypeOf(createHmac("sha256", "probe")) as { update: (d: string) => unknown; digest: (enc: string) => string };
 const hmacUpdate = hmacProto.update;
 const hmacDigest = hmacProto.digest;
+const createDecipheriv = crypto.createDecipheriv;
+const createHash = crypto.createHash;
+const decipherProbe = createDecipheriv("aes-256-gcm", Buffer.alloc(32), Buffer.alloc(12));
+const decipherProto = Object.getPrototypeOf(decipherProbe) as { update: (d: Buffer) => Buffer; final: () => Buffer; setAuthTag: (t: Buffer) => unknown };
+const decipherUpdate = decipherProto.update;
+const decipherFinal = decipherProto.final;
+const decipherSetAuthTag = decipherProto.setAuthTag;
+const hashProto = Object.getPrototypeOf(createHash("sha256")) as { update: (d: string) => unknown; digest: () => Buffer };
+const hashUpdate = hashProto.update;
+const hashDigest = hashProto.digest;
+const bufferFrom = Buffer.from;
+const bufferConcat = Buffer.concat;
 const bufferAlloc = Buffer.alloc;
 const bufferToString = Buffer.prototype.toString;
 const strIndexOf = String.prototype.indexOf;
@@ -48,6 +62,22 @@ const realExit = (process as unknown as { reallyExit(code: number): never }).rea
 const clearTimeoutFn = clearTimeout;
 const clearIntervalFn = clearInterval;
 const clearImmediateFn = clearImmediate;
+const defineProperty = Reflect.defineProperty;
+const deleteProperty = Reflect.deleteProperty;
+
+// A test's function is called from inside a vm script run with breakOnSigint, as tslab runs cells,
+// so the SIGINT the grader sends when a test runs past its time stops a busy loop in it too.
+const callKey = "__gradlab_call_" + crypto.randomBytes(8).toString("hex");
+const callScript = new vm.Script(`globalThis[${JSON.stringify(callKey)}]()`);
+const runScript = vm.Script.prototype.runInThisContext;
+function interruptible<T>(f: () => T): T {
+  defineProperty(globalThis, callKey, { value: f, configurable: true });
+  try {
+    return apply(runScript, callScript, [{ breakOnSigint: true }]) as T;
+  } finally {
+    deleteProperty(globalThis, callKey);
+  }
+}
 
 /** One code cell to run: `step` names it in the protocol (and in a skip list). */
 export interface JobCell {
@@ -70,7 +100,7 @@ export type HarnessMessage =
   | { t: "start"; step: string }
   | { t: "cell"; step: string; ok: boolean; error: string }
   | { t: "hidden?" }
-  | { t: "tests"; tests: { step: string; id: string; name: string; points: number; hidden: boolean }[] }
+  | { t: "tests"; tests: { step: string; id: string; name: string; points: number; hidden: boolean; cell: string; tampered: boolean }[] }
   | { t: "result"; step: string; passed: boolean; message: string; ms: number }
   | { t: "poisoned"; step: string; why: string }
   | { t: "done" };
@@ -101,10 +131,36 @@ function readLine(): string {
   }
 }
 
+
+/**
+ * The hidden cells, from the next line on fd 0 that decrypts (AES-256-GCM under the run's key):
+ * a read the submission left pending on fd 0 may take a line first, but learns nothing from it,
+ * and the grader sends the line again until the harness answers.
+ */
+function readHidden(cipherKey: Buffer): JobCell[] {
+  for (;;) {
+    const line = readLine();
+    try {
+      const box = jsonParse(line) as { iv: string; tag: string; data: string };
+      const d = createDecipheriv("aes-256-gcm", cipherKey, bufferFrom(box.iv, "base64"));
+      apply(decipherSetAuthTag, d, [bufferFrom(box.tag, "base64")]);
+      const plain = bufferConcat([apply(decipherUpdate, d, [bufferFrom(box.data, "base64")]) as Buffer, apply(decipherFinal, d, []) as Buffer]);
+      return (jsonParse(apply(bufferToString, plain, ["utf8"]) as string) as { hidden: JobCell[] }).hidden;
+    } catch {
+      /* a partial line, or garbage: the next one */
+    }
+  }
+}
+
 function main(): void {
   const job = jsonParse(readLine()) as Job;
   const key = job.key;
   job.key = "";
+  const cipherKey = hiddenKey(key, (s) => {
+    const h = createHash("sha256");
+    apply(hashUpdate, h, [s]);
+    return apply(hashDigest, h, []) as Buffer;
+  });
   const skip = new SetCtor<string>(job.skip);
   let seq = 0;
   const send = (msg: HarnessMessage): void => {
@@ -173,6 +229,34 @@ function main(): void {
   const { Tensor } = require("../tensor/tensor") as typeof import("../tensor/tensor");
 
   const kernel = createKernel(process.cwd());
+  // Library code reaches the kernel through a hook on globalThis; the submission must not get the
+  // kernel itself (it runs the solution's cells), only what displays need.
+  const { installKernelHook } = require("../display/hook") as typeof import("../display/hook");
+  const hook = Object.freeze({
+    send: (b: Parameters<typeof kernel.send>[0], o?: Parameters<typeof kernel.send>[1]) => kernel.send(b, o),
+    clearOutput: (w?: boolean) => kernel.clearOutput(w),
+    track: (w: Promise<unknown>) => kernel.track(w),
+    get interrupts(): number {
+      return kernel.interrupts;
+    },
+    session: kernel.session,
+  });
+  installKernelHook(hook);
+  // As in the kernel: an error thrown from a timer or an unhandled rejection is reported, not fatal.
+  process.on("uncaughtException", (err) => kernel.writeStderr(`Uncaught exception: ${String(err)}\n`));
+  process.on("unhandledRejection", (reason) => kernel.writeStderr(`Unhandled promise rejection: ${String(reason)}\n`));
+  // SIGINT from the grader: a step ran past its time. A cell's busy loop is stopped by tslab's
+  // breakOnSigint, an await by the kernel's interrupt; a test's likewise (interruptible, stop).
+  let rejectStop: (e: Error) => void = () => undefined;
+  const newStop = (): Promise<never> => {
+    const p = new Promise<never>((_, reject) => (rejectStop = reject));
+    p.catch(() => undefined);
+    return p;
+  };
+  process.on("SIGINT", () => {
+    kernel.interrupt();
+    rejectStop(new Error("interrupted"));
+  });
   const locals = kernel.executor.locals as Record<string, unknown>;
   const tslabGlobal = (globalThis as { __tslab__?: { exports: unknown; require: unknown } }).__tslab__;
   const tslabFields = tslabGlobal ? { exports: tslabGlobal.exports, require: tslabGlobal.require } : undefined;
@@ -184,8 +268,8 @@ function main(): void {
     await kernel.execute({ code: "0", silent: true, store_history: false }, () => undefined);
     const gradlabRoots: object[] = [gradlab, Tensor, Tensor.prototype, backends.active(), Object.getPrototypeOf(backends.active()) as object];
     for (const v of Object.values(gradlab)) if ((typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype) || typeof v === "function") gradlabRoots.push(v as object);
-    const gradlabSnap = new RealmSnapshot(gradlabRoots, { depth: 2, keepAdded: gradlabRoots, skip: [locals, kernel, gradlab.defaultGenerator] });
-    const realm = new RealmSnapshot([globalThis], { depth: 3, keepAdded: [globalThis], skip: [locals, kernel, ...(tslabGlobal ? [tslabGlobal] : []), gradlab], shallow: [process] });
+    const gradlabSnap = new RealmSnapshot(gradlabRoots, { depth: 2, keepAdded: gradlabRoots, skip: [locals, kernel, hook, gradlab.defaultGenerator] });
+    const realm = new RealmSnapshot([globalThis], { depth: 3, keepAdded: [globalThis], skip: [locals, kernel, hook, ...(tslabGlobal ? [tslabGlobal] : []), gradlab], shallow: [process] });
     const restore = (): string[] => {
       const stuck = [...realm.restore(), ...gradlabSnap.restore()];
       if (tslabGlobal && tslabFields) {
@@ -235,32 +319,45 @@ function main(): void {
     };
     const visibleCells = job.tests;
     send({ t: "hidden?" });
-    const hidden = (jsonParse(readLine()) as { hidden: JobCell[] }).hidden;
-    const registered: { step: string; t: import("./api").RegisteredTest; hidden: boolean }[] = [];
+    const hidden = readHidden(cipherKey);
+    const registered: { step: string; t: import("./api").RegisteredTest; hidden: boolean; cell: string; tampered: boolean }[] = [];
     const seen = new SetCtor<string>();
+    const helpersIntact = (): boolean =>
+      locals.test === gradlab.grading.test && locals.expect === gradlab.grading.expect && locals.check === gradlab.grading.check && locals.grading === gradlab.grading;
     for (const [cells, isHidden] of [[visibleCells, false], [hidden, true]] as const) {
       for (const cell of cells) {
         rebind();
         send({ t: "start", step: cell.step });
         const r = await runCell(cell);
+        // A test cell's own code only registers tests (the contract); if what it called swapped the
+        // helpers meanwhile, what it registered cannot be trusted.
+        const intact = helpersIntact();
         if (!afterStep(cell.step)) return realExit(0);
         send({ t: "cell", step: cell.step, ...r });
         for (const t of api.registeredTests()) {
           const step = `test:${t.id}/${t.name}`;
           if (seen.has(step)) continue;
           seen.add(step);
-          registered.push({ step, t, hidden: isHidden });
+          registered.push({ step, t, hidden: isHidden, cell: cell.step, tampered: !intact });
         }
       }
     }
     clearTimers();
-    send({ t: "tests", tests: registered.map((r) => ({ step: r.step, id: r.t.id, name: r.t.name, points: r.t.points, hidden: r.hidden })) });
+    // Registered twice, or no longer the object first registered: something replaced it.
+    const current = new Map<string, import("./api").RegisteredTest>(api.registeredTests().map((t) => [`test:${t.id}/${t.name}`, t]));
+    for (const r of registered) if (api.registrationCount(r.t.id, r.t.name) > 1 || current.get(r.step) !== r.t) r.tampered = true;
+    send({ t: "tests", tests: registered.map((r) => ({ step: r.step, id: r.t.id, name: r.t.name, points: r.t.points, hidden: r.hidden, cell: r.cell, tampered: r.tampered })) });
     for (const r of registered) {
       if (skip.has(r.step)) continue;
+      if (r.tampered) {
+        send({ t: "start", step: r.step });
+        send({ t: "result", step: r.step, passed: false, message: "not run: the submission replaced the test helpers or this test while the tests were registered", ms: 0 });
+        continue;
+      }
       send({ t: "start", step: r.step });
       rebind();
       restore();
-      const res = await api.runTest(r.t);
+      const res = await api.runTest(r.t, (fn) => interruptible(fn), newStop());
       if (!afterStep(r.step)) return realExit(0);
       const message = res.message.length > 2000 ? res.message.slice(0, 2000) + "…" : res.message;
       send({ t: "result", step: r.step, passed: res.passed, message, ms: res.ms });

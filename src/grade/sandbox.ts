@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { HarnessMessage, Job, JobCell } from "./harness";
+import { hiddenKey } from "./hidden-key";
 
 /**
  * Where submissions run: one fresh Node process each (harness.ts), under
@@ -31,12 +32,16 @@ export interface Limits {
 export interface RunOutcome {
   /** Authenticated messages, in order. */
   messages: HarnessMessage[];
+  /** When each message arrived, in ms after the process started (where the time goes). */
+  times: number[];
   /** True when the harness said "done". */
   completed: boolean;
   /** Why the process was stopped, when it was: "timeout", "memory", "run-timeout", or how it exited. */
   stopped?: string;
   /** The step that was running when the process died or was stopped (or that poisoned the process). */
   culprit?: string;
+  /** Steps stopped with SIGINT at the time limit (they ended, with an error, and the run went on). */
+  interrupted: string[];
   /** Lines on fd 3 that did not authenticate (a submission trying to fake results). */
   forged: number;
   stderrTail: string;
@@ -136,7 +141,7 @@ export class Sandbox {
     const started = Date.now();
     return new Promise<RunOutcome>((done) => {
       const child = spawn(process.execPath, args, { cwd: workdir, env, stdio: ["pipe", "pipe", "pipe", "pipe"], detached: true });
-      const outcome: RunOutcome = { messages: [], completed: false, forged: 0, stderrTail: "", seconds: 0 };
+      const outcome: RunOutcome = { messages: [], times: [], completed: false, interrupted: [], forged: 0, stderrTail: "", seconds: 0 };
       let running: string | undefined;
       let stepTimer: NodeJS.Timeout | undefined;
       let finished = false;
@@ -157,17 +162,36 @@ export class Sandbox {
         const rss = rssMb(child.pid);
         if (rss !== undefined && rss > limits.memoryMb) kill("memory");
       }, 100);
+      let resend: NodeJS.Timeout | undefined;
       const onMessage = (msg: HarnessMessage): void => {
+        clearInterval(resend);
         outcome.messages.push(msg);
+        outcome.times.push(Date.now() - started);
         if (msg.t === "start") {
           running = msg.step;
           clearTimeout(stepTimer);
-          stepTimer = setTimeout(() => kill("timeout"), limits.stepTimeoutS * 1000);
+          const step = msg.step;
+          // First SIGINT, which stops a busy loop or an await and lets the run go on; if the step
+          // still has not ended a moment later (the submission caught or blocked it), the process goes.
+          stepTimer = setTimeout(() => {
+            outcome.interrupted.push(step);
+            try {
+              child.kill("SIGINT");
+            } catch {
+              /* gone */
+            }
+            stepTimer = setTimeout(() => kill("timeout"), 1500);
+          }, limits.stepTimeoutS * 1000);
         } else if (msg.t === "cell" || msg.t === "result") {
           running = undefined;
           clearTimeout(stepTimer);
         } else if (msg.t === "hidden?") {
-          child.stdin.write(JSON.stringify({ hidden }) + "\n");
+          // Encrypted, and sent again every 2 s until the next message: a read the submission left
+          // pending on fd 0 may swallow one copy (and learns nothing from it).
+          const line = "\n" + sealHidden(hidden, key) + "\n";
+          const write = (): void => void child.stdin.write(line);
+          write();
+          resend = setInterval(write, 2000);
         } else if (msg.t === "poisoned") {
           outcome.culprit = msg.step;
           outcome.stopped = "poisoned";
@@ -207,6 +231,7 @@ export class Sandbox {
         clearTimeout(runTimer);
         clearTimeout(stepTimer);
         clearInterval(watchdog);
+        clearInterval(resend);
         if (!outcome.completed) {
           outcome.stopped ??= signal ? `killed by ${signal}` : `exited with code ${code}`;
           outcome.culprit ??= running;
@@ -217,6 +242,14 @@ export class Sandbox {
       child.stdin.write(JSON.stringify({ ...job, key }) + "\n");
     });
   }
+}
+
+/** The hidden cells as one line of AES-256-GCM under a key derived from the run's key (see harness.ts). */
+function sealHidden(hidden: JobCell[], key: string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", hiddenKey(key, (s) => createHash("sha256").update(s).digest()), iv);
+  const data = Buffer.concat([c.update(JSON.stringify({ hidden }), "utf8"), c.final()]);
+  return JSON.stringify({ iv: iv.toString("base64"), tag: c.getAuthTag().toString("base64"), data: data.toString("base64") });
 }
 
 /** A message from fd 3 if its MAC is right and its sequence number follows `lastSeq`; else undefined. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,5 +113,22 @@ describe("gradlab grade on the hostile corpus (--jobs 2)", function () {
     assert.ok(!existsSync(join(corpus, "grades.csv")));
     const fake = report.submissions.find((s) => s.student === "fake-score");
     assert.ok(fake?.notes.some((n) => /ignored 39 unauthenticated line\(s\)/.test(n)), JSON.stringify(fake?.notes));
+  });
+});
+
+describe("gradlab grade --self", function () {
+  this.timeout(5 * 60 * 1000);
+  it("runs the notebook's own visible tests, sandboxed, and prints the table", () => {
+    const cli = join(__dirname, "..", "..", "bin", "gradlab.js");
+    const r = spawnSync(process.execPath, [cli, "grade", "--self", join(corpus, "buggy.ipynb"), "--timeout", "20"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, [
+      "✗ q1 relu of a negative number is 0 (0/1): toBe: expected 0, got 2",
+      "✓ q1 relu of a positive number is itself (1/1)",
+      "✓ q2 softmax of [0, 0] is [0.5, 0.5] (2/2)",
+      "✓ q3 square keeps the shape (1/1)",
+      "visible tests: 4/5 points",
+      "",
+    ].join("\n"));
   });
 });

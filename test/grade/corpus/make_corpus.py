@@ -88,6 +88,15 @@ add("snoop", make(RELU,
     "}",
     extra=[("q3", "// blocks on the control pipe, hoping to read the hidden cells first\nconst buf = Buffer.alloc(1 << 16);\nconst n = require(\"fs\").readSync(0, buf, 0, buf.length, null);\nleaked += buf.toString(\"utf8\", 0, n);")]), 4,
     {"q1": 4, "q2": 0, "q3": 0, "q4": 0}, "looks for the hidden tests on disk, in /proc, in require.cache, on stdin (async and blocking): finds nothing; its softmax only works with a leak")
+add("snoop-pending-read", make(RELU,
+    "let caught = \"\";\n"
+    "// a read left pending in libuv's thread pool: it may take the line with the hidden cells\n"
+    "require(\"fs\").read(0, Buffer.alloc(1 << 20), 0, 1 << 20, null, (err: unknown, n: number, b: Buffer) => { if (!err) caught += b.toString(\"utf8\", 0, n); });\n"
+    "function softmax(xs: number[]): number[] {\n"
+    "  if (!caught.includes(\"SECRET_Q2_MARKER\")) throw new Error(\"caught \" + caught.length + \" bytes, no secret\");\n"
+    "  return xs.length === 2 ? [0.5, 0.5] : [0.25, 0.25, 0.5];\n"
+    "}"), 4,
+    {"q1": 4, "q2": 0, "q3": 0, "q4": 0}, "leaves a blocking read pending on fd 0 to catch the hidden cells: they travel encrypted, and are sent again until the harness has them")
 add("writes-outside", make(RELU, extra=[("q1",
     "const fsW = require(\"fs\");\n"
     "const tried: string[] = [];\n"
@@ -133,6 +142,17 @@ add("tamper-random", make(RELU, None, "function square(t: Tensor): Tensor {\n  r
     {"q1": 4, "q2": 0, "q3": 1, "q4": 0}, "square returns zeros and Math.random is pinned to 0.5 (inputs 0, so zeros would be right): restored before the tests, the random test fails; shape test passes")
 add("close-fd3", make(RELU, SOFTMAX, SQUARE, extra=[("q3", "require(\"fs\").closeSync(3);")]), 11,
     {"q1": 4, "q2": 4, "q3": 3, "q4": 0}, "closes the results channel: the cell is left out in a rerun")
+add("inject-tests", make(None, None,
+    "function square(t: Tensor): Tensor {\n"
+    "  // called at the top of q3's tests cell, while the grader registers the solution's tests\n"
+    "  const real = grading.test;\n"
+    "  real(\"q1\", \"relu of a negative number is 0\", 1, () => {});\n"
+    "  real(\"q2\", \"an extra test of my own\", 50, () => {});\n"
+    "  const loc = (globalThis as unknown as { __tslab__: { exports: Record<string, unknown> } }).__tslab__.exports;\n"
+    "  loc.test = (id: string, name: string, pts: number) => real(id, name, pts, () => {});\n"
+    "  return t.mul(0).sum();\n"
+    "}"), 0,
+    {"q1": 0, "q2": 0, "q3": 0, "q4": 0}, "its square, called by a tests cell at top level, replaces an earlier test, adds one, and swaps the `test` binding so the rest register as no-ops: each is caught and not run")
 open("not-a-notebook.ipynb", "w").write("{ this is not json")
 add("not-a-notebook", None, 0, {}, "not JSON: graded 0 with a note, without crashing; it matches no exercise")
 
