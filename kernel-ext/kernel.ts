@@ -300,6 +300,7 @@ class GradlabServer extends ZmqServer {
     configPath: string,
   ) {
     super(handler, configPath);
+    unlimitedSendQueues(this);
   }
 
   override handleKernelInfo(sock: Socket, msg: ZmqMsg): void {
@@ -372,6 +373,33 @@ class GradlabServer extends ZmqServer {
     const header = { version: "5.3", date: new Date().toISOString(), session: parent.session, username: parent.username, msg_type: msgType, msg_id: randomBytes(16).toString("hex") };
     const bodies = [JSON.stringify(header), JSON.stringify(parent), "{}", JSON.stringify(content)];
     (sock as { send(frames: (Buffer | string)[]): unknown }).send([...frames.slice(0, d), DELIM, sign(bodies), ...bodies]);
+  }
+}
+
+/** The sockets tslab's `init` creates and sends on. */
+const SENDING_SOCKETS = ["iopub", "shell", "control", "stdin"] as const;
+
+/**
+ * ZeroMQ queues at most 1,000 messages per peer by default and a Publisher
+ * silently drops the rest. A frontend that reads slowly (a loaded machine, a
+ * cell streaming progress updates) then missed messages; a lost `status: idle`
+ * left nbclient waiting for the cell forever. Kernel messages are few and
+ * small, so the queues are made unlimited (0). tslab creates the sockets inside
+ * `init` and binds them right after; a high-water mark takes effect only for
+ * connections made after it is set, so it is set as each socket is assigned.
+ */
+export function unlimitedSendQueues(server: object): void {
+  for (const name of SENDING_SOCKETS) {
+    let sock: unknown;
+    Object.defineProperty(server, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => sock,
+      set: (s: unknown) => {
+        if (typeof s === "object" && s !== null && "sendHighWaterMark" in s) (s as { sendHighWaterMark: number }).sendHighWaterMark = 0;
+        sock = s;
+      },
+    });
   }
 }
 

@@ -6,10 +6,51 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { DISPLAY_NAME, installKernelSpec, kernelSpec, uninstallKernelSpec, userDataDir } from "../../kernel-ext/install";
 import { howToGetJupyter, obtainJupyter, ObtainSteps } from "../../kernel-ext/jupyter";
-import { errorContent, expandShorthand } from "../../kernel-ext/kernel";
+import { errorContent, expandShorthand, unlimitedSendQueues } from "../../kernel-ext/kernel";
 import { ROOT, ensureBuilt, requirePython, tempDir } from "./util";
 
 describe("kernel-ext: pieces", () => {
+  it("a frontend that reads late still gets every message the kernel published", async function () {
+    this.timeout(20000);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const zmq = require("zeromq") as typeof import("zeromq");
+    const server: { iopub?: InstanceType<typeof zmq.Publisher> } = {};
+    unlimitedSendQueues(server);
+    server.iopub = new zmq.Publisher();
+    assert.equal(server.iopub.sendHighWaterMark, 0);
+    const pub = server.iopub;
+    const sub = new zmq.Subscriber();
+    try {
+      await pub.bind("tcp://127.0.0.1:*");
+      sub.connect(pub.lastEndpoint as string);
+      sub.subscribe();
+      // a subscription reaches the publisher asynchronously; probe until one arrives
+      sub.receiveTimeout = 50;
+      for (;;) {
+        await pub.send("probe");
+        try {
+          await sub.receive();
+          break;
+        } catch {
+          // not subscribed yet
+        }
+      }
+      const N = 6000; // ZeroMQ's default queues (1,000 at each end) would drop most of these
+      for (let i = 0; i < N; i++) await pub.send(`m${i}`);
+      sub.receiveTimeout = 5000;
+      let received = 0;
+      while (received < N) {
+        const text = (await sub.receive().catch(() => { throw new Error(`only ${received} of ${N} messages arrived`); }))[0].toString();
+        if (text === "probe") continue;
+        assert.equal(text, `m${received}`, "in order, none missing");
+        received++;
+      }
+    } finally {
+      sub.close();
+      pub.close();
+    }
+  });
+
   it("expands shorthand properties, which tslab leaves pointing at nothing", () => {
     assert.equal(expandShorthand("f({ a, b: 1, c })"), "f({ a: a, b: 1, c: c })");
     assert.equal(expandShorthand("const { a = 2 } = o;"), "const { a = 2 } = o;", "binding patterns are not shorthand properties");
