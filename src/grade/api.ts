@@ -3,7 +3,7 @@ import { display } from "../display/display";
 import { grading as insideGrader } from "./guard";
 
 /**
- * The runtime of graded exercises (see GRADING_SPEC.md): `test` registers a
+ * The runtime of graded exercises (see solutions/README.md): `test` registers a
  * test of a question with its points, `check` runs them and shows a table.
  * The same registry serves the notebook (a student runs the visible tests)
  * and the grader (which runs the solution's tests and the hidden ones).

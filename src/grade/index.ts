@@ -1,6 +1,6 @@
 /**
  * Graded exercises: `const { test, check, expect } = grading;` in a notebook
- * (GRADING_SPEC.md). The grader itself (`gradlab grade`) is in cli.ts and
+ * (solutions/README.md). The grader itself (`gradlab grade`) is in cli.ts and
  * grader.ts, loaded only by the command line.
  */
 import { check, test } from "./api";

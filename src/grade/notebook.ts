@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 
 /**
- * Exercise notebooks (GRADING_SPEC.md): cells carry `metadata.gradlab` with
+ * Exercise notebooks (solutions/README.md): cells carry `metadata.gradlab` with
  * their role; solution code sits between `// BEGIN SOLUTION` and
  * `// END SOLUTION`.
  */
@@ -119,7 +119,7 @@ export function stableJson(value: unknown): string {
 /**
  * The exercise made from a solution notebook: solutions replaced by the stub
  * (in every code cell, so no marked solution leaks from a cell with another
- * role), hidden cells removed, outputs and execution counts cleared.
+ * role), hidden cells removed, outputs, execution counts and run timestamps cleared.
  */
 export function exerciseOf(solution: Notebook, file: string): Notebook {
   const cells: NotebookCell[] = [];
@@ -127,6 +127,8 @@ export function exerciseOf(solution: Notebook, file: string): Notebook {
     const meta = roleOf(cell);
     if (meta.role === "hidden") return;
     const copy: NotebookCell = { ...cell, metadata: { ...cell.metadata } };
+    // Jupyter's run timestamps would put exercises/ out of sync after every re-run of a solution.
+    delete copy.metadata.execution;
     if (cell.cell_type === "code") {
       copy.source = toLines(stripSolution(sourceOf(cell), `${file}, cell ${i}`));
       copy.outputs = [];
