@@ -153,6 +153,10 @@ export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: 
   const out = allocate(x.dtype, N * C * Ho * Wo);
   const arg = new Int32Array(N * C * Ho * Wo);
   const [kh, kw] = p.kernel, [sh, sw] = p.stride, [ph, pw] = p.padding;
+  if (ph === 0 && pw === 0 && Ho > 0 && Wo > 0) {
+    maxPoolUnpadded(xd, out, arg, N * C, H, W, Ho, Wo, kh, kw, sh, sw);
+    return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+  }
   let o = 0;
   for (let plane = 0; plane < N * C; plane++) {
     const base = plane * H * W;
@@ -179,6 +183,45 @@ export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: 
     }
   }
   return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+}
+
+/**
+ * maxPool2d without padding, where every window lies inside the plane: the
+ * same result (first maximum in row-major order, NaN wins) without the
+ * bounds checks, starting from the window's first element.
+ */
+function maxPoolUnpadded(
+  xd: TypedArray, out: TypedArray, arg: Int32Array, planes: number,
+  H: number, W: number, Ho: number, Wo: number, kh: number, kw: number, sh: number, sw: number,
+): void {
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++, o++) {
+        const start = oy * sh * W + ox * sw;
+        let at = start;
+        let best = xd[base + at];
+        if (best === best) {
+          search: for (let i = 0; i < kh; i++) {
+            for (let j = 0, q = start + i * W; j < kw; j++, q++) {
+              const v = xd[base + q];
+              if (v > best) {
+                best = v;
+                at = q;
+              } else if (v !== v) {
+                best = v;
+                at = q;
+                break search;
+              }
+            }
+          }
+        }
+        out[o] = best;
+        arg[o] = at;
+      }
+    }
+  }
 }
 
 export function avgPool2d(x: JsArray, p: Pool2dParams): JsArray {

@@ -36,6 +36,18 @@ export function scatterAdd(x: JsArray, dim: number, index: JsArray, src: JsArray
   const idx = dataOf(index);
   const sd = new JsArray(src.buf, index.shape, src.strides.slice(-index.shape.length), src.offset);
   const s = dataOf(sd);
+  if (index.shape.every((n, d) => d === dim || n === x.shape[d])) {
+    // index as big as x but along dim (max pooling's backward pass): position p of index is
+    // (o, k, i) around dim, and goes to (o, idx[p], i); no division per element
+    const [outer, size, inner] = around(x.shape, dim);
+    const m = index.shape[dim];
+    for (let o = 0, p = 0; o < outer; o++) {
+      for (let k = 0; k < m; k++) {
+        for (let i = 0, base = o * size * inner; i < inner; i++, p++) out[base + idx[p] * inner + i] += s[p];
+      }
+    }
+    return new JsArray(out, x.shape);
+  }
   const ist = contiguousStrides(index.shape);
   for (let p = 0; p < idx.length; p++) {
     let dst = 0;
