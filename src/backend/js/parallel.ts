@@ -373,16 +373,24 @@ export function matmul(a: JsArray, b: JsArray): JsArray | undefined {
 
 /**
  * How many slices to cut a side of length D of a product into: a few per
- * thread, each at least 32 wide (every slice packs the other operand again)
- * and a whole number of 4-wide panels.
+ * thread, each at least 16 wide (every slice packs the other operand again)
+ * and a whole number of 4-wide panels. At 32 wide the filter gradient of a
+ * 32->64-channel 3x3 conv (D = 288) came in 9 slices of 10 ms each, so one
+ * thread finished a whole slice after the other: 18 slices halve that wait
+ * for about 4% more packing.
  */
 function slices(D: number): number {
-  return Math.min(Math.ceil(D / 4), Math.max(numThreads, Math.min(UNITS_PER_THREAD * numThreads, Math.floor(D / 32))));
+  return Math.min(Math.ceil(D / 4), Math.max(numThreads, Math.min(UNITS_PER_THREAD * numThreads, Math.floor(D / 16))));
 }
 
-/** Images per unit of a convolution over N images. */
+/**
+ * Images per unit of a convolution over N images: small units, since the
+ * thread that finishes last waits up to one unit for the others (an image
+ * of the MNIST CNN's second conv is about 1.5 ms; a unit costs one atomic
+ * add and one column buffer).
+ */
 function imagesPerUnit(N: number): number {
-  return Math.max(1, Math.floor(N / (UNITS_PER_THREAD * numThreads)));
+  return Math.max(1, Math.floor(N / (4 * UNITS_PER_THREAD * numThreads)));
 }
 
 function convOk(a: JsArray, b: JsArray, work: number): boolean {
