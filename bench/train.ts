@@ -4,9 +4,13 @@
  * 784-128-10 MLP, batch 64, SGD with momentum, measured side by side in one
  * run on: gradlab js (1 and 2 threads), gradlab tfjs (its engine named),
  * TensorFlow.js layers' model.fit with the same model and batch on the same
- * engine, and PyTorch when /usr/bin/python3 can import torch.
+ * engine, and PyTorch when /usr/bin/python3 can import torch. The js backend
+ * runs 1 and 2 threads in alternating chunks, and every measurement is
+ * printed with the load average after it: on a shared machine both say
+ * which numbers to trust.
  */
 import { spawnSync } from "node:child_process";
+import * as os from "node:os";
 import { backend, manualSeed, nn, optim, rand, randint, tidy, Tensor } from "../src";
 import * as backends from "../src/backend";
 import { getNumThreads, setNumThreads } from "../src/backend/js/parallel";
@@ -26,27 +30,41 @@ interface Measurement {
   peakRssMB: number;
 }
 
+/** A training step to time, and what to do before each chunk of it (choose a thread count). */
+interface Config {
+  step: () => void;
+  before?: () => void;
+}
+
 /**
  * Times training steps in three chunks of about `seconds`/3 each and reports
- * the median chunk, after two warm-up steps (JIT, first allocations).
+ * the median chunk, after two warm-up steps (JIT, first allocations). With
+ * several configurations the chunks alternate (A B A B A B), so that a
+ * machine whose load changes during the run slows them alike and their
+ * ratio stays meaningful.
  */
-function timeSteps(step: () => void, seconds: number): Measurement {
-  let peak = 0;
-  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
-  step();
-  step();
-  const rates: number[] = [];
+function timeSteps(configs: Config[], seconds: number): Measurement[] {
+  const peaks = configs.map(() => 0);
+  const rates: number[][] = configs.map(() => []);
+  configs.forEach((c) => {
+    c.before?.();
+    c.step();
+    c.step();
+  });
   for (let chunk = 0; chunk < 3; chunk++) {
-    const t0 = performance.now();
-    let steps = 0;
-    while (steps < 2 || performance.now() - t0 < (seconds * 1000) / 3) {
-      step();
-      sample();
-      steps++;
-    }
-    rates.push((steps * BATCH) / ((performance.now() - t0) / 1000));
+    configs.forEach((c, k) => {
+      c.before?.();
+      const t0 = performance.now();
+      let steps = 0;
+      while (steps < 2 || performance.now() - t0 < (seconds * 1000) / 3) {
+        c.step();
+        peaks[k] = Math.max(peaks[k], process.memoryUsage().rss);
+        steps++;
+      }
+      rates[k].push((steps * BATCH) / ((performance.now() - t0) / 1000));
+    });
   }
-  return { samplesPerSecond: median(rates), peakRssMB: peak / 2 ** 20 };
+  return configs.map((_, k) => ({ samplesPerSecond: median(rates[k]), peakRssMB: peaks[k] / 2 ** 20 }));
 }
 
 /** gradlab's own training step: the loop fit() runs, on the active backend. */
@@ -149,23 +167,30 @@ export async function run(): Promise<void> {
   const seconds = Number(process.env.GRADLAB_BENCH_SECONDS ?? 9);
   const results: Record<string, Record<ModelName, Measurement | string>> = {};
   const rows: string[][] = [];
+  // the 1-minute load average after each measurement: on a shared machine it says which numbers to trust
+  const loads: Record<string, number> = {};
   const record = (label: string, which: ModelName, m: Measurement | string) => {
     (results[label] ??= {} as Record<ModelName, Measurement | string>)[which] = m;
-    console.log(`  ${label} ${which}: ${fmt(m)} samples/s`);
+    const load = os.loadavg()[0];
+    loads[`${label} ${which}`] = load;
+    console.log(`  ${label} ${which}: ${fmt(m)} samples/s (load average ${load.toFixed(2)})`);
   };
+  const loadAtStart = os.loadavg();
   const threadsBefore = getNumThreads();
   console.log(`training throughput, batch ${BATCH}, ${seconds} s per measurement`);
 
   await backend.use("js");
-  for (const threads of [1, 2]) {
-    setNumThreads(threads);
-    for (const which of ["cnn", "mlp"] as const) record(`gradlab js, ${threads} thread${threads > 1 ? "s" : ""}`, which, timeSteps(gradlabStep(which), seconds));
+  // 1 and 2 threads in alternating chunks (see timeSteps), so the ratio compares like with like
+  const threadCounts = [1, 2];
+  for (const which of ["cnn", "mlp"] as const) {
+    const configs = threadCounts.map((n) => ({ before: () => setNumThreads(n), step: gradlabStep(which) }));
+    timeSteps(configs, seconds).forEach((m, k) => record(`gradlab js, ${threadCounts[k]} thread${threadCounts[k] > 1 ? "s" : ""}`, which, m));
   }
   setNumThreads(threadsBefore);
 
   const info = await backend.use("tfjs");
   const engine = info.engine ?? "tfjs";
-  for (const which of ["cnn", "mlp"] as const) record(`gradlab tfjs (${engine})`, which, timeSteps(gradlabStep(which), seconds));
+  for (const which of ["cnn", "mlp"] as const) record(`gradlab tfjs (${engine})`, which, timeSteps([{ step: gradlabStep(which) }], seconds)[0]);
   // on wasm, layers trains a conv net only through the Conv2DBackpropFilter kernel gradlab composed and registered (missing.ts)
   const composed = info.composed?.length ? `, with gradlab's composed ${info.composed.join(", ")}` : "";
   const layersLabel = `TensorFlow.js layers fit (${engine}${composed})`;
@@ -190,5 +215,8 @@ export async function run(): Promise<void> {
   console.log(Object.entries(ratios).map(([k, v]) => `${k}: ${Number.isFinite(v) ? v.toFixed(2) + "x" : "-"}`).join("\n"));
   const peak = typeof js1?.cnn === "object" ? js1.cnn.peakRssMB : NaN;
   console.log(`peak memory (RSS) while training the CNN on the js backend: ${peak.toFixed(0)} MB`);
-  writeResult("train", { batch: BATCH, seconds, engine, results, ratios, cnnPeakRssMB: peak });
+  const loadAtEnd = os.loadavg();
+  const fmtLoad = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
+  console.log(`load average (1, 5, 15 min) on ${os.cpus().length} cores: ${fmtLoad(loadAtStart)} at the start, ${fmtLoad(loadAtEnd)} at the end`);
+  writeResult("train", { batch: BATCH, seconds, engine, results, ratios, cnnPeakRssMB: peak, loadAverage: { start: loadAtStart, end: loadAtEnd, afterEach: loads } });
 }
