@@ -190,6 +190,31 @@ describe("js backend on several threads", function () {
         }
       });
 
+      it("results live in shared memory, and the next parallel kernel reads them where they lie: still the same bits", () => {
+        const c = convCases[8];
+        const x = arr(c.x, 41), w = arr(c.w, 42), w2 = arr([7, c.w[0], 3, 3], 43);
+        const p2: Conv2dParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+        const y = parallel.conv2d(x, w, c.p)!;
+        assert.ok(y.buf.buffer instanceof SharedArrayBuffer, "conv2d's result is a shared array");
+        const yRef = conv.conv2d(x, w, c.p);
+        // a shared input, and a shared input that is an offset view of its buffer (a slice of the batch)
+        assertSameBits(parallel.conv2d(y, w2, p2), conv.conv2d(yRef, w2, p2), "conv2d of a shared input");
+        const half = new JsArray(y.buf, [2, ...y.shape.slice(1)], y.strides, numel(y.shape.slice(1)));
+        const halfRef = new JsArray(yRef.buf, half.shape, half.strides, half.offset);
+        assertSameBits(parallel.conv2d(half, w2, p2), conv.conv2d(halfRef, w2, p2), "conv2d of an offset shared view");
+        const gy = arr(convOut({ x: y.shape as number[], w: w2.shape as number[], p: p2 }), 44);
+        assertSameBits(parallel.conv2dBackwardFilter(y, gy, w2.shape, p2), conv.conv2dBackwardFilter(yRef, gy, w2.shape, p2), "dW of a shared input");
+        const dx = parallel.conv2dBackwardInput(gy, w2, y.shape, p2)!;
+        assert.ok(dx.buf.buffer instanceof SharedArrayBuffer);
+        // matmul of shared, transposed views of it, and of its own result
+        const flat = new JsArray(y.buf, [y.shape[0] * y.shape[1], y.shape[2] * y.shape[3]]);
+        const flatRef = new JsArray(yRef.buf, flat.shape);
+        const m = arr([flat.shape[1], 9], 45);
+        const z = parallel.matmul(flat, m)!;
+        assertSameBits(z, matmulReference(flatRef, m), "matmul of a shared input");
+        assertSameBits(parallel.matmul(transposed(z), flat), matmulReference(transposed(matmulReference(flatRef, m)), flatRef), "matmul of shared transposed views");
+      });
+
       it("through the ops, with gradients", () => {
         const run = (n: number) => {
           setNumThreads(n);

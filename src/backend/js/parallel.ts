@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
 import type { Conv2dParams } from "../backend";
 import { GradlabError, fail } from "../../errors";
-import { DType, TypedArray, isFloat } from "../../tensor/dtype";
+import { DType, TypedArray, dtypeOfArray, isFloat } from "../../tensor/dtype";
 import { Shape, numel } from "../../tensor/shape";
 import { JsArray, contiguous, dataOf } from "./array";
 import { geometry } from "./conv";
@@ -236,11 +236,13 @@ class Pool {
   run(op: string, job: Job, T: number): void {
     if (T > this.size) throw new Error(`parallel ${op}: ${T} threads asked of a pool of ${this.size}`);
     if (internals.roundRobin) job.roundRobin ??= T;
-    encodeJob(job, this.desc);
+    const externals = encodeJob(job, this.desc, this.arena);
     Atomics.store(this.ctl, NEXT, 0);
     for (let i = 1; i < T; i++) {
       const w = this.workers[i - 1], at = i * SLOT;
       w.seq++;
+      // a SharedArrayBuffer is shared, not copied, by postMessage; the worker lets go of it after the job
+      if (externals.length) w.port.postMessage({ seq: w.seq, externals });
       Atomics.store(this.ctl, at + TICKET, w.seq);
       Atomics.store(this.ctl, at + SEQ, w.seq);
       Atomics.notify(this.ctl, at + SEQ);
@@ -311,6 +313,44 @@ function copyOut(src: TypedArray): TypedArray {
   return out;
 }
 
+/*
+ * Shared tensors. The big results of parallel kernels live in
+ * SharedArrayBuffers of their own, which the workers write directly: no
+ * copy out of the arena. A later parallel kernel that takes such a result
+ * as its input sends its buffer along with the job instead of copying it
+ * into the arena (postMessage shares a SharedArrayBuffer, about 6 µs), so
+ * a chain of them (conv, bias, relu, pooling, the next conv...) copies
+ * nothing. Anything else still reads them as plain typed arrays.
+ */
+
+/** A new zeroed array of n elements in a SharedArrayBuffer of its own. */
+export function sharedArray(dtype: DType, n: number): TypedArray {
+  return new ARRAY_OF[dtype](new SharedArrayBuffer(n * BYTES[dtype]), 0, n);
+}
+
+function isShared(b: TypedArray): boolean {
+  return b.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * The buffers of a job: each input as every thread can see it (itself when
+ * it is shared already, else a copy in the arena), then `scratch` regions of
+ * the arena. Undefined when the arena cannot grow to hold them.
+ */
+function stage(pool: Pool, inputs: readonly TypedArray[], scratch: readonly [DType, number][] = []): TypedArray[] | undefined {
+  const copies = inputs.filter((b) => !isShared(b));
+  const regions = pool.regions([...copies.map((b): [DType, number] => [dtypeOfArray(b), b.length]), ...scratch]);
+  if (!regions) return undefined;
+  let k = 0;
+  const staged = inputs.map((b) => {
+    if (isShared(b)) return b;
+    const r = regions[k++];
+    r.set(b);
+    return r;
+  });
+  return [...staged, ...regions.slice(k)];
+}
+
 /**
  * Where a view's elements lie in its buffer, to copy only that span (with
  * its strides unchanged); a sparse view (every other column of a big
@@ -344,13 +384,15 @@ export function matmul(a: JsArray, b: JsArray): JsArray | undefined {
   const pool = acquire();
   if (!pool) return undefined;
 
-  const sa = span(a), sb = span(b);
+  // a shared operand is read where it lies (offsets from its buffer's start); another, from a copy of its span
+  const sa = isShared(a.buf) ? { x: a, lo: 0, len: a.buf.length } : span(a);
+  const sb = isShared(b.buf) ? { x: b, lo: 0, len: b.buf.length } : span(b);
   const dt = floatOf(a.dtype, b.dtype);
-  const regions = pool.regions([[a.dtype, sa.len], [b.dtype, sb.len], [dt, nb * M * N], ["float64", nb], ["float64", nb]]);
-  if (!regions) return undefined;
-  const [A, B, C, aOffs, bOffs] = regions;
-  A.set(sa.x.buf.subarray(sa.lo, sa.lo + sa.len));
-  B.set(sb.x.buf.subarray(sb.lo, sb.lo + sb.len));
+  const sub = (v: typeof sa) => (isShared(v.x.buf) ? v.x.buf : v.x.buf.subarray(v.lo, v.lo + v.len));
+  const staged = stage(pool, [sub(sa), sub(sb)], [["float64", nb], ["float64", nb]]);
+  if (!staged) return undefined;
+  const [A, B, aOffs, bOffs] = staged;
+  const C = sharedArray(dt, nb * M * N);
   const as = sa.x.strides, bs = sb.x.strides;
   const idx = new Array<number>(batch.length).fill(0);
   for (let t = 0; t < nb; t++) {
@@ -368,7 +410,7 @@ export function matmul(a: JsArray, b: JsArray): JsArray | undefined {
   }
   const params = [M, N, K, as[r - 2], as[r - 1], bs[r - 2], bs[r - 1], S, splitRows ? 1 : 0, nb * S];
   pool.run("matmul", { task: "matmul", bufs: [A, B, C, aOffs, bOffs], params }, T);
-  return new JsArray(copyOut(C), [...batch, M, N]);
+  return new JsArray(C, [...batch, M, N]);
 }
 
 /**
@@ -404,13 +446,12 @@ export function conv2d(x: JsArray, w: JsArray, p: Conv2dParams): JsArray | undef
   if (!convOk(x, w, g.N * g.O * g.R * g.P) || T < 2) return undefined;
   const pool = acquire();
   if (!pool) return undefined;
-  const regions = pool.regions([[x.dtype, x.size], [w.dtype, w.size], [floatOf(x.dtype, w.dtype), g.N * g.O * g.P]]);
-  if (!regions) return undefined;
-  const [X, W, Y] = regions;
-  X.set(dataOf(x));
-  W.set(dataOf(w));
+  const staged = stage(pool, [dataOf(x), dataOf(w)]);
+  if (!staged) return undefined;
+  const [X, W] = staged;
+  const Y = sharedArray(floatOf(x.dtype, w.dtype), g.N * g.O * g.P);
   pool.run("conv2d", { task: "conv2d", bufs: [X, W, Y], params: [...convParams(x.shape, w.shape, p), imagesPerUnit(g.N)] }, T);
-  return new JsArray(copyOut(Y), [g.N, g.O, g.Ho, g.Wo]);
+  return new JsArray(Y, [g.N, g.O, g.Ho, g.Wo]);
 }
 
 /** conv2dBackwardInput, a few images per unit. */
@@ -420,14 +461,13 @@ export function conv2dBackwardInput(gy: JsArray, w: JsArray, xShape: Shape, p: C
   if (!convOk(gy, w, g.N * g.O * g.R * g.P) || T < 2) return undefined;
   const pool = acquire();
   if (!pool) return undefined;
-  const regions = pool.regions([[gy.dtype, gy.size], [w.dtype, w.size], [floatOf(gy.dtype, w.dtype), numel(xShape)]]);
-  if (!regions) return undefined;
-  const [GY, W, DX] = regions;
-  GY.set(dataOf(gy));
-  W.set(dataOf(w));
+  const staged = stage(pool, [dataOf(gy), dataOf(w)]);
+  if (!staged) return undefined;
+  const [GY, W] = staged;
+  const DX = sharedArray(floatOf(gy.dtype, w.dtype), numel(xShape));
   const params = [...convParams(xShape, w.shape, p), imagesPerUnit(g.N)];
   pool.run("conv2dBackwardInput", { task: "conv2dBackwardInput", bufs: [GY, W, DX], params }, T);
-  return new JsArray(copyOut(DX), [...xShape]);
+  return new JsArray(DX, [...xShape]);
 }
 
 /** conv2dBackwardFilter in chunks of images: unrolled by all threads, then dW cut into blocks (see tasks.ts). */
@@ -443,11 +483,9 @@ export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: 
   const perImage = g.G * g.R * g.P;
   const chunk = Math.min(g.N, Math.max(numThreads, Math.floor(internals.colBudget / perImage)));
   const dt = floatOf(x.dtype, gy.dtype);
-  const regions = pool.regions([[x.dtype, x.size], [gy.dtype, gy.size], [dt, chunk * perImage], [dt, g.O * g.R]]);
-  if (!regions) return undefined;
-  const [X, GY, COL, DW] = regions;
-  X.set(dataOf(x));
-  GY.set(dataOf(gy));
+  const staged = stage(pool, [dataOf(x), dataOf(gy)], [[dt, chunk * perImage], [dt, g.O * g.R]]);
+  if (!staged) return undefined;
+  const [X, GY, COL, DW] = staged;
   DW.fill(0);
   const conv = convParams(x.shape, wShape, p);
   for (let n0 = 0; n0 < g.N; n0 += chunk) {

@@ -172,29 +172,54 @@ function failShare(q: number[], t: number): void {
 
 const ARRAY_TYPES = [Float32Array, Float64Array, Int32Array, Uint8Array] as const;
 
-/** [task, roundRobin, #bufs, #params, (byteOffset, length, type) per buf, params...] */
-export function encodeJob(job: Job, desc: Float64Array): void {
-  const n = 4 + 3 * job.bufs.length + job.params.length;
+/**
+ * [task, roundRobin, #bufs, #params, #externals, (byteOffset, length, type,
+ * source) per buf, params...]. A buf lies in the arena (source -1) or in a
+ * SharedArrayBuffer of its own (a shared tensor, see parallel.ts), which
+ * goes to the workers by message with the job: source k is the k-th of the
+ * `externals` returned here.
+ */
+export function encodeJob(job: Job, desc: Float64Array, arena: SharedArrayBuffer): SharedArrayBuffer[] {
+  const n = 5 + 4 * job.bufs.length + job.params.length;
   if (n > desc.length) throw new Error(`parallel ${job.task}: job description too long (${n} numbers)`);
+  const externals: SharedArrayBuffer[] = [];
   let i = 0;
   desc[i++] = TASKS.indexOf(job.task);
   desc[i++] = job.roundRobin ?? 0;
   desc[i++] = job.bufs.length;
   desc[i++] = job.params.length;
+  const count = i++;
   for (const b of job.bufs) {
     desc[i++] = b.byteOffset;
     desc[i++] = b.length;
     desc[i++] = ARRAY_TYPES.findIndex((T) => b instanceof T);
+    if (b.buffer === arena) desc[i++] = -1;
+    else if (b.buffer instanceof SharedArrayBuffer) {
+      let k = externals.indexOf(b.buffer);
+      if (k < 0) k = externals.push(b.buffer) - 1;
+      desc[i++] = k;
+    } else throw new Error(`parallel ${job.task}: a buffer that other threads cannot see`);
   }
+  desc[count] = externals.length;
   for (const v of job.params) desc[i++] = v;
+  return externals;
 }
 
-export function decodeJob(desc: Float64Array, arena: SharedArrayBuffer): Job {
+/** How many shared buffers besides the arena the job in desc needs (encodeJob's externals). */
+export function externalsOf(desc: Float64Array): number {
+  return desc[4];
+}
+
+export function decodeJob(desc: Float64Array, arena: SharedArrayBuffer, externals: readonly SharedArrayBuffer[] = []): Job {
   let i = 0;
   const task = TASKS[desc[i++]];
   const roundRobin = desc[i++];
   const nb = desc[i++], np = desc[i++];
+  i++; // the count of externals
   const bufs: TypedArray[] = [];
-  for (let k = 0; k < nb; k++, i += 3) bufs.push(new ARRAY_TYPES[desc[i + 2]](arena, desc[i], desc[i + 1]));
+  for (let k = 0; k < nb; k++, i += 4) {
+    const src = desc[i + 3];
+    bufs.push(new ARRAY_TYPES[desc[i + 2]](src < 0 ? arena : externals[src], desc[i], desc[i + 1]));
+  }
   return { task, bufs, params: Array.from(desc.subarray(i, i + np)), roundRobin };
 }
