@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { conv2d, matmul, randn, Tensor } from "../../src";
-import type { Conv2dParams } from "../../src/backend/backend";
+import type { Conv2dParams, Pool2dParams } from "../../src/backend/backend";
 import * as backends from "../../src/backend";
 import { JsArray } from "../../src/backend/js/array";
 import * as conv from "../../src/backend/js/conv";
+import * as ew from "../../src/backend/js/elementwise";
+import * as idx from "../../src/backend/js/indexing";
+import { sharedArray } from "../../src/backend/js/shared";
 import { matmul as matmulReference } from "../../src/backend/js/matmul";
 import * as parallel from "../../src/backend/js/parallel";
 import { getNumThreads, internals, setNumThreads } from "../../src/backend/js/parallel";
@@ -82,10 +85,11 @@ function convOut(c: ConvCase): number[] {
 
 describe("js backend on several threads", function () {
   this.timeout(120_000);
-  const saved = { threads: getNumThreads(), minWork: internals.minWork, hangMs: internals.hangMs, colBudget: internals.colBudget };
+  const saved = { threads: getNumThreads(), minWork: internals.minWork, hangMs: internals.hangMs, colBudget: internals.colBudget, minElementwise: internals.minElementwise };
   afterEach(() => {
     internals.roundRobin = false;
     internals.minWork = saved.minWork;
+    internals.minElementwise = saved.minElementwise;
     internals.hangMs = saved.hangMs;
     internals.colBudget = saved.colBudget;
     setNumThreads(saved.threads);
@@ -213,6 +217,74 @@ describe("js backend on several threads", function () {
         const z = parallel.matmul(flat, m)!;
         assertSameBits(z, matmulReference(flatRef, m), "matmul of a shared input");
         assertSameBits(parallel.matmul(transposed(z), flat), matmulReference(transposed(matmulReference(flatRef, m)), flatRef), "matmul of shared transposed views");
+      });
+
+      it("elementwise kernels on shared inputs, cut into slabs: unary (relu on bits too), binary with broadcasting, where (bit select and general)", () => {
+        internals.minElementwise = 0;
+        const jobs = internals.jobs;
+        const sharedCopy = (x: JsArray): JsArray => {
+          const buf = sharedArray(x.dtype, x.buf.length);
+          buf.set(x.buf);
+          return new JsArray(buf, x.shape, x.strides, x.offset);
+        };
+        const x = sharedCopy(arr([6, 5, 7, 9], 51));
+        x.buf[3] = NaN;
+        x.buf[4] = -NaN;
+        const xt = new JsArray(x.buf, [6, 5, 9, 7], [315, 63, 1, 9]); // a transposed view: strided rows
+        const bias = arr([1, 5, 1, 1], 52);
+        const y = sharedCopy(arr([6, 5, 7, 9], 53));
+        const mask = sharedCopy(ew.binary("gt", x, new JsArray(new Float32Array([0]), [])));
+        const x64 = sharedCopy(arr([5, 7, 9], 54, "float64"));
+        const cases: [string, ew.Plan][] = [
+          ["relu", ew.unaryPlan("relu", x)],
+          ["relu of a transposed view", ew.unaryPlan("relu", xt)],
+          ["exp", ew.unaryPlan("exp", x)],
+          ["neg float64", ew.unaryPlan("neg", x64)],
+          ["add a broadcast bias", ew.binaryPlan("add", x, bias)],
+          ["mul", ew.binaryPlan("mul", x, y)],
+          ["gt a scalar", ew.binaryPlan("gt", x, new JsArray(new Float32Array([0]), []))],
+          ["add float64 + float32", ew.binaryPlan("add", x64, new JsArray(x.buf, [5, 7, 9], [63, 9, 1], 315))],
+          ["where, bit select", ew.wherePlan(mask, y, new JsArray(new Float32Array([0]), []))],
+          ["where, float condition (general loop)", ew.wherePlan(y, x, bias)],
+        ];
+        for (const [what, plan] of cases) {
+          const got = parallel.elementwise(plan);
+          assert.ok(got && got.buf.buffer instanceof SharedArrayBuffer, `${what}: a shared result`);
+          assertSameBits(got, ew.execute(plan), what);
+        }
+        assert.ok(internals.jobs > jobs, "no job ran on several threads");
+        // a big input that is not shared stays on one thread (copying it would cost what the kernel does)
+        const plain = arr([64, 32, 8, 8], 55);
+        assert.equal(parallel.elementwise(ew.unaryPlan("relu", plain)), undefined);
+      });
+
+      it("maxPool2d (padded or not, NaN and ties) and the scatterAdd of its backward pass, cut into planes", () => {
+        internals.minElementwise = 0;
+        const jobs = internals.jobs;
+        const x = arr([5, 3, 9, 8], 61);
+        x.buf[7] = NaN;
+        x.buf[20] = x.buf[21] = 5; // a tie: the first wins
+        const pools: Pool2dParams[] = [
+          { kernel: [2, 2], stride: [2, 2], padding: [0, 0] },
+          { kernel: [3, 2], stride: [2, 1], padding: [1, 1] },
+          { kernel: [3, 3], stride: [1, 2], padding: [0, 0] },
+        ];
+        for (const p of pools) {
+          const got = parallel.maxPool2d(x, p)!, want = conv.maxPool2d(x, p);
+          assertSameBits(got.out, want.out, `maxPool2d ${JSON.stringify(p)}`);
+          assertSameBits(got.argmax, want.argmax, `maxPool2d argmax ${JSON.stringify(p)}`);
+          // the backward pass: the gradient to x, dx = scatterAdd(zeros, 2, argmax, g), duplicates adding up
+          const [N, C, Ho, Wo] = want.out.shape;
+          const zeros = new JsArray(new Float32Array(N * C * 9 * 8), [N, C, 9 * 8]);
+          const index = new JsArray(want.argmax.buf, [N, C, Ho * Wo]);
+          const g = arr([N, C, Ho * Wo], 62);
+          assertSameBits(parallel.scatterAdd(zeros, 2, index, g), idx.scatterAdd(zeros, 2, index, g), `scatterAdd ${JSON.stringify(p)}`);
+        }
+        // onto a non-zero x, along a middle dim (inner > 1)
+        const base = arr([4, 6, 5], 63), ix = new JsArray(Int32Array.from({ length: 4 * 3 * 5 }, (_, i) => (i * 7) % 6), [4, 3, 5]);
+        const src = arr([4, 3, 5], 64);
+        assertSameBits(parallel.scatterAdd(base, 1, ix, src), idx.scatterAdd(base, 1, ix, src), "scatterAdd along dim 1");
+        assert.ok(internals.jobs > jobs, "no job ran on several threads");
       });
 
       it("through the ops, with gradients", () => {

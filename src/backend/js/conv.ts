@@ -3,6 +3,7 @@ import { TypedArray, allocate, dtypeOfArray } from "../../tensor/dtype";
 import { Shape } from "../../tensor/shape";
 import { JsArray, dataOf } from "./array";
 import { gemm } from "./matmul";
+import { allocateOut } from "./shared";
 
 /** Output size of a convolution or pooling window along one axis. */
 export function convOutSize(inp: number, k: number, stride: number, pad: number, dil: number): number {
@@ -148,17 +149,23 @@ function poolGeometry(xShape: Shape, p: Pool2dParams) {
 
 /** Max over each window; remembers where each max came from (h*W + w in its plane) for backward. */
 export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: JsArray } {
-  const { N, C, H, W, Ho, Wo } = poolGeometry(x.shape, p);
-  const xd = dataOf(x);
-  const out = allocate(x.dtype, N * C * Ho * Wo);
-  const arg = new Int32Array(N * C * Ho * Wo);
+  const { N, C, Ho, Wo } = poolGeometry(x.shape, p);
+  const out = allocateOut(x.dtype, N * C * Ho * Wo);
+  const arg = allocateOut("int32", N * C * Ho * Wo) as Int32Array;
+  maxPool2dPlanes(dataOf(x), x.shape, p, out, arg, 0, N * C);
+  return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+}
+
+/** Planes p0..p1-1 (of the N*C) of maxPool2d: a range, so that parallel.ts can give each thread its own. */
+export function maxPool2dPlanes(xd: TypedArray, xShape: Shape, p: Pool2dParams, out: TypedArray, arg: Int32Array, p0: number, p1: number): void {
+  const { H, W, Ho, Wo } = poolGeometry(xShape, p);
   const [kh, kw] = p.kernel, [sh, sw] = p.stride, [ph, pw] = p.padding;
   if (ph === 0 && pw === 0 && Ho > 0 && Wo > 0) {
-    maxPoolUnpadded(xd, out, arg, N * C, H, W, Ho, Wo, kh, kw, sh, sw);
-    return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+    maxPoolUnpadded(xd, out, arg, p0, p1, H, W, Ho, Wo, kh, kw, sh, sw);
+    return;
   }
-  let o = 0;
-  for (let plane = 0; plane < N * C; plane++) {
+  let o = p0 * Ho * Wo;
+  for (let plane = p0; plane < p1; plane++) {
     const base = plane * H * W;
     for (let oy = 0; oy < Ho; oy++) {
       for (let ox = 0; ox < Wo; ox++, o++) {
@@ -182,7 +189,6 @@ export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: 
       }
     }
   }
-  return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
 }
 
 /**
@@ -191,11 +197,11 @@ export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: 
  * bounds checks, starting from the window's first element.
  */
 function maxPoolUnpadded(
-  xd: TypedArray, out: TypedArray, arg: Int32Array, planes: number,
+  xd: TypedArray, out: TypedArray, arg: Int32Array, p0: number, p1: number,
   H: number, W: number, Ho: number, Wo: number, kh: number, kw: number, sh: number, sw: number,
 ): void {
-  let o = 0;
-  for (let plane = 0; plane < planes; plane++) {
+  let o = p0 * Ho * Wo;
+  for (let plane = p0; plane < p1; plane++) {
     const base = plane * H * W;
     for (let oy = 0; oy < Ho; oy++) {
       for (let ox = 0; ox < Wo; ox++, o++) {

@@ -1,12 +1,15 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
-import type { Conv2dParams } from "../backend";
+import type { Conv2dParams, Pool2dParams } from "../backend";
 import { GradlabError, fail } from "../../errors";
 import { DType, TypedArray, dtypeOfArray, isFloat } from "../../tensor/dtype";
 import { Shape, numel } from "../../tensor/shape";
-import { JsArray, contiguous, dataOf } from "./array";
-import { geometry } from "./conv";
+import { JsArray, coalesce, contiguous, dataOf } from "./array";
+import { convOutSize, geometry } from "./conv";
+import { around, scatterAddAligned, scatterAddData } from "./indexing";
+import { FAMILIES, Plan, UNARY_OPS, BINARY_OPS } from "./elementwise";
+import { ARRAY_OF, BYTES, isShared, sharedArray, sharing } from "./shared";
 import { Job, TaskName, convParams, dispenser, encodeJob, runTask } from "./tasks";
 import { BOOTSTRAP, DEAD, DESC_LENGTH, DONE, FAILED, GEN, NEXT, SEQ, SLOT, STARTING, STATE, TICKET, WorkerInit } from "./worker";
 
@@ -46,6 +49,8 @@ const UNITS_PER_THREAD = 8;
 export const internals = {
   /** Multiply-adds below which kernels stay on one thread. */
   minWork: MIN_WORK,
+  /** Elements below which elementwise kernels stay on one thread. */
+  minElementwise: 1 << 17,
   /** Elements of the filter gradient's shared column matrix (sets how many images go in a chunk). */
   colBudget: COL_BUDGET,
   /** How long a worker may take beyond the main thread's share (at least; 50x the main share's time if longer). */
@@ -78,6 +83,7 @@ let numThreads = defaultThreads();
 let pool: Pool | undefined;
 /** Why workers could not be started; until setNumThreads is called again, everything runs on one thread. */
 let unavailable: string | undefined;
+sharing.on = numThreads > 1;
 
 /**
  * How many threads the js backend's matmul and convolutions use: by default
@@ -89,6 +95,7 @@ export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) fail("setNumThreads", `expected a positive integer, got ${n}`);
   numThreads = n;
   unavailable = undefined;
+  sharing.on = n > 1;
   // a smaller count uses some of the workers there are (idle ones only sleep); a larger one needs a new pool
   if (pool && pool.size < n) {
     pool.close();
@@ -112,6 +119,7 @@ function acquire(): Pool | undefined {
       pool = new Pool(numThreads);
     } catch (e) {
       unavailable = e instanceof Error ? e.message : String(e);
+      sharing.on = false;
       process.emitWarning(`gradlab: could not start worker threads, so the js backend runs on one thread: ${unavailable}`);
       return undefined;
     }
@@ -133,10 +141,6 @@ function workerEntry(): { file: string; execArgv?: string[] } {
   }
 }
 
-const ARRAY_OF: Record<DType, new (b: SharedArrayBuffer, off: number, n: number) => TypedArray> = {
-  float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array,
-};
-const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 interface WorkerHandle {
   worker: Worker;
@@ -314,23 +318,14 @@ function copyOut(src: TypedArray): TypedArray {
 }
 
 /*
- * Shared tensors. The big results of parallel kernels live in
+ * Shared tensors (shared.ts). The results of parallel kernels live in
  * SharedArrayBuffers of their own, which the workers write directly: no
  * copy out of the arena. A later parallel kernel that takes such a result
  * as its input sends its buffer along with the job instead of copying it
  * into the arena (postMessage shares a SharedArrayBuffer, about 6 µs), so
- * a chain of them (conv, bias, relu, pooling, the next conv...) copies
- * nothing. Anything else still reads them as plain typed arrays.
+ * a chain of them (conv, bias, relu, the next conv...) copies nothing.
  */
 
-/** A new zeroed array of n elements in a SharedArrayBuffer of its own. */
-export function sharedArray(dtype: DType, n: number): TypedArray {
-  return new ARRAY_OF[dtype](new SharedArrayBuffer(n * BYTES[dtype]), 0, n);
-}
-
-function isShared(b: TypedArray): boolean {
-  return b.buffer instanceof SharedArrayBuffer;
-}
 
 /**
  * The buffers of a job: each input as every thread can see it (itself when
@@ -494,4 +489,64 @@ export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: 
     pool.run("conv2dBackwardFilter", { task: "filterGemm", bufs: [GY, COL, DW], params: [...conv, n0, count, splitCols ? 1 : 0, S] }, T);
   }
   return new JsArray(copyOut(DW), [...wShape]);
+}
+
+/**
+ * An elementwise plan (elementwise.ts) cut into slabs along its first
+ * dimension (after merging the dims that lie back to back). Only when its
+ * big inputs are shared already: copying one into the arena would cost
+ * about what the kernel does.
+ */
+export function elementwise(plan: Plan): JsArray | undefined {
+  const n = numel(plan.shape);
+  if (numThreads < 2 || n < internals.minElementwise) return undefined;
+  if (plan.inputs.some((b) => b.length >= sharing.min && !isShared(b))) return undefined;
+  const [dims, strides] = coalesce(plan.shape, plan.strides);
+  if (dims.length === 0) return undefined;
+  const U = Math.min(dims[0], UNITS_PER_THREAD * numThreads);
+  const T = Math.min(numThreads, U);
+  if (T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const staged = stage(pool, plan.inputs);
+  if (!staged) return undefined;
+  const out = sharedArray(plan.dtype, n);
+  const ops: readonly string[] = plan.family === "unary" ? UNARY_OPS : BINARY_OPS;
+  const params = [FAMILIES.indexOf(plan.family), plan.family === "where" ? 0 : ops.indexOf(plan.op), dims.length, ...dims, ...strides.flat(), ...plan.starts, U];
+  pool.run(plan.op, { task: "elementwise", bufs: [out, ...staged], params }, T);
+  return new JsArray(out, plan.shape);
+}
+
+/** maxPool2d, a few planes per unit; x is copied into the arena if it is not shared (the pooling costs several times the copy). */
+export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: JsArray } | undefined {
+  if (numThreads < 2 || !isFloat(x.dtype) || x.size < internals.minElementwise) return undefined;
+  const [N, C, H, W] = x.shape;
+  const Ho = convOutSize(H, p.kernel[0], p.stride[0], p.padding[0], 1), Wo = convOutSize(W, p.kernel[1], p.stride[1], p.padding[1], 1);
+  const U = Math.min(N * C, UNITS_PER_THREAD * numThreads);
+  const T = Math.min(numThreads, U);
+  if (T < 2 || Ho <= 0 || Wo <= 0) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const staged = stage(pool, [dataOf(x)]);
+  if (!staged) return undefined;
+  const out = sharedArray(x.dtype, N * C * Ho * Wo), arg = sharedArray("int32", N * C * Ho * Wo);
+  const params = [N, C, H, W, ...p.kernel, ...p.stride, ...p.padding, U];
+  pool.run("maxPool2d", { task: "maxPool2d", bufs: [staged[0], out, arg], params }, T);
+  return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+}
+
+/** scatterAdd where index is aligned with x (max pooling's backward pass), a few slabs per unit; others stay on one thread. */
+export function scatterAdd(x: JsArray, dim: number, index: JsArray, src: JsArray): JsArray | undefined {
+  if (numThreads < 2 || !isFloat(x.dtype) || !isFloat(src.dtype) || x.size < internals.minElementwise || !scatterAddAligned(x, dim, index)) return undefined;
+  const [outer, size, inner] = around(x.shape, dim);
+  const U = Math.min(outer, UNITS_PER_THREAD * numThreads);
+  const T = Math.min(numThreads, U);
+  if (T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const staged = stage(pool, scatterAddData(x, index, src));
+  if (!staged) return undefined;
+  const out = sharedArray(x.dtype, x.size);
+  pool.run("scatterAdd", { task: "scatterAdd", bufs: [...staged, out], params: [outer, size, index.shape[dim], inner, U] }, T);
+  return new JsArray(out, [...x.shape]);
 }

@@ -1,6 +1,8 @@
 import type { Conv2dParams } from "../backend";
 import { TypedArray } from "../../tensor/dtype";
-import { Geometry, conv2dBackwardInputImages, conv2dImages, geometry, im2col } from "./conv";
+import { Geometry, conv2dBackwardInputImages, conv2dImages, geometry, im2col, maxPool2dPlanes } from "./conv";
+import { scatterAddSlabs } from "./indexing";
+import { BINARY_OPS, FAMILIES, UNARY_OPS, runRows } from "./elementwise";
 import { gemm } from "./matmul";
 
 /**
@@ -22,7 +24,7 @@ export interface Job {
   roundRobin?: number;
 }
 
-export const TASKS = ["matmul", "conv2d", "conv2dBackwardInput", "im2col", "filterGemm", "fail"] as const;
+export const TASKS = ["matmul", "conv2d", "conv2dBackwardInput", "im2col", "filterGemm", "elementwise", "maxPool2d", "scatterAdd", "fail"] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /** Hands out unit numbers 0, 1, 2, ... to whichever thread asks first (an atomic counter the job's threads share). */
@@ -50,6 +52,9 @@ export function runTask(job: Job, next: Next, t: number): void {
     case "conv2dBackwardInput": return conv2dBackwardInputUnits(b, q, next);
     case "im2col": return im2colUnits(b, q, next);
     case "filterGemm": return filterGemmUnits(b, q, next);
+    case "elementwise": return elementwiseUnits(b, q, next);
+    case "maxPool2d": return maxPoolUnits(b, q, next);
+    case "scatterAdd": return scatterAddUnits(b, q, next);
     case "fail": return failShare(q, t);
   }
 }
@@ -157,6 +162,54 @@ function filterGemmUnits(bufs: TypedArray[], q: number[], next: Next): void {
         else gemm(a1 - a0, R, P, gy, gOff + a0 * P, P, 1, col, cOff, 1, P, dw, wOff + a0 * R, R, true);
       }
     }
+  }
+}
+
+/**
+ * An elementwise plan (elementwise.ts), unit u: slab u of U along the first
+ * of its (merged) dims. bufs: the output, then the inputs; params: family,
+ * op, rank, dims, each array's strides, each array's start, U.
+ */
+function elementwiseUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const family = FAMILIES[q[0]];
+  const op = family === "unary" ? UNARY_OPS[q[1]] : family === "binary" ? BINARY_OPS[q[1]] : "where";
+  const rank = q[2];
+  const dims = q.slice(3, 3 + rank);
+  const k = bufs.length;
+  const strides: number[][] = [];
+  for (let a = 0; a < k; a++) strides.push(q.slice(3 + rank + a * rank, 3 + rank + (a + 1) * rank));
+  const starts = q.slice(3 + rank + k * rank, 3 + rank + k * rank + k);
+  const U = q[3 + rank + k * rank + k];
+  for (let u = next(); u < U; u = next()) {
+    const [r0, r1] = range(dims[0], u, U);
+    if (r1 <= r0) continue;
+    runRows(family, op, bufs, [r1 - r0, ...dims.slice(1)], strides, starts.map((s, a) => s + r0 * strides[a][0]));
+  }
+}
+
+/** A range of units u of U over n things (planes, slabs), as [start, end). */
+function range(n: number, u: number, U: number): [number, number] {
+  return [Math.floor((u * n) / U), Math.floor(((u + 1) * n) / U)];
+}
+
+/** maxPool2d, unit u: planes range(N*C, u, U). bufs: x, out, argmax; params: x's shape, kernel, stride, padding, U. */
+function maxPoolUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, out, arg] = bufs;
+  const [N, C, H, W, kh, kw, sh, sw, ph, pw, U] = q;
+  const p = { kernel: [kh, kw] as [number, number], stride: [sh, sw] as [number, number], padding: [ph, pw] as [number, number] };
+  for (let u = next(); u < U; u = next()) {
+    const [p0, p1] = range(N * C, u, U);
+    if (p1 > p0) maxPool2dPlanes(x, [N, C, H, W], p, out, arg as Int32Array, p0, p1);
+  }
+}
+
+/** An aligned scatterAdd (indexing.ts), unit u: slabs range(outer, u, U). bufs: x, index, src, out; params: outer, size, m, inner, U. */
+function scatterAddUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, idx, src, out] = bufs;
+  const [outer, size, m, inner, U] = q;
+  for (let u = next(); u < U; u = next()) {
+    const [o0, o1] = range(outer, u, U);
+    if (o1 > o0) scatterAddSlabs(x, idx, src, out, outer, size, m, inner, o0, o1);
   }
 }
 
