@@ -3,11 +3,13 @@
  * named), each printing a table and writing bench-results/NAME.json.
  */
 import * as matmul from "./matmul";
+import * as profile from "./profile";
 import * as threads from "./threads";
 import * as train from "./train";
 
 const benches: Record<string, { run: () => void | Promise<void> }> = {
   matmul,
+  profile,
   threads,
   train,
 };
