@@ -23,6 +23,10 @@ export function gemm(
 ): void {
   if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
   if (M === 0 || N === 0 || K === 0) return;
+  if (aCs === 1 && bRs === 1 && (M + N) * 16 > M * N) {
+    gemmRowsDotRows(M, N, K, A, aOff, aRs, B, bOff, bCs, C, cOff, ldc);
+    return;
+  }
   // K is cut into blocks of at most 256 so one A panel and one B panel stay in the L1 cache, and
   // into equal blocks: 288 (a 3x3 conv over 32 channels) as 256 + 32 spent a tenth of the time
   // adding the short block's 4x4 tiles into C
@@ -88,6 +92,52 @@ const edge = new Float64Array(16);
 function scratch(which: 0 | 1, n: number): Float64Array {
   if (panels[which].length < n) panels[which] = new Float64Array(Math.max(n, panels[which].length * 2));
   return panels[which];
+}
+
+/**
+ * gemm where rows of A and columns of B both run along k in memory (A·Bᵀ
+ * with both row-major: a filter gradient, dy · colᵀ), and the product is
+ * small (M*N < 16(M+N)): packing would then copy more numbers than the
+ * 4x4 tiles multiply (each copied number is used min(M, N)/4 times at
+ * most), so the tiles read the 4 rows of A and the 4 rows of Bᵀ where they
+ * lie. Past the last row or column a tile reads the last one again, and
+ * that part of it is not written.
+ */
+function gemmRowsDotRows(
+  M: number, N: number, K: number,
+  A: TypedArray, aOff: number, aRs: number, B: TypedArray, bOff: number, bCs: number,
+  C: TypedArray, cOff: number, ldc: number,
+): void {
+  for (let i0 = 0; i0 < M; i0 += 4) {
+    const last = M - 1;
+    const a0 = aOff + i0 * aRs, a1 = aOff + Math.min(i0 + 1, last) * aRs;
+    const a2 = aOff + Math.min(i0 + 2, last) * aRs, a3 = aOff + Math.min(i0 + 3, last) * aRs;
+    for (let j0 = 0; j0 < N; j0 += 4) {
+      const lastN = N - 1;
+      const b0 = bOff + j0 * bCs, b1 = bOff + Math.min(j0 + 1, lastN) * bCs;
+      const b2 = bOff + Math.min(j0 + 2, lastN) * bCs, b3 = bOff + Math.min(j0 + 3, lastN) * bCs;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let k = 0; k < K; k++) {
+        const x0 = A[a0 + k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
+        const y0 = B[b0 + k], y1 = B[b1 + k], y2 = B[b2 + k], y3 = B[b3 + k];
+        c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+        c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+        c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+        c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+      }
+      const rows = Math.min(4, M - i0), cols = Math.min(4, N - j0);
+      const block = edge;
+      block[0] = c00; block[1] = c01; block[2] = c02; block[3] = c03;
+      block[4] = c10; block[5] = c11; block[6] = c12; block[7] = c13;
+      block[8] = c20; block[9] = c21; block[10] = c22; block[11] = c23;
+      block[12] = c30; block[13] = c31; block[14] = c32; block[15] = c33;
+      const c = cOff + i0 * ldc + j0;
+      for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) C[c + r * ldc + q] += block[r * 4 + q];
+    }
+  }
 }
 
 /** Ap[panel][k][r] = A[i0 + r, k], zero past the last row. */
