@@ -30,41 +30,53 @@ interface Measurement {
   peakRssMB: number;
 }
 
-/** A training step to time, and what to do before each chunk of it (choose a thread count). */
+/** Something to time: warmed up once, then timed in chunks of about `ms` each (returns samples/s). */
 interface Config {
-  step: () => void;
-  before?: () => void;
+  warm(): Promise<void> | void;
+  chunk(ms: number): Promise<number> | number;
+  /** The largest RSS seen during its chunks, in bytes. */
+  peak: number;
 }
 
 /**
- * Times training steps in three chunks of about `seconds`/3 each and reports
- * the median chunk, after two warm-up steps (JIT, first allocations). With
- * several configurations the chunks alternate (A B A B A B), so that a
- * machine whose load changes during the run slows them alike and their
- * ratio stays meaningful.
+ * Times each configuration in three chunks of about `seconds`/3 and reports
+ * its median chunk, after a warm-up (JIT, first allocations). The chunks of
+ * several configurations alternate (A B A B A B), so that a machine whose
+ * load changes during the run slows them alike and their ratio stays
+ * meaningful.
  */
-function timeSteps(configs: Config[], seconds: number): Measurement[] {
-  const peaks = configs.map(() => 0);
+async function timeSteps(configs: Config[], seconds: number): Promise<Measurement[]> {
   const rates: number[][] = configs.map(() => []);
-  configs.forEach((c) => {
-    c.before?.();
-    c.step();
-    c.step();
-  });
+  for (const c of configs) await c.warm();
   for (let chunk = 0; chunk < 3; chunk++) {
-    configs.forEach((c, k) => {
-      c.before?.();
+    for (const [k, c] of configs.entries()) rates[k].push(await c.chunk((seconds * 1000) / 3));
+  }
+  return configs.map((c, k) => ({ samplesPerSecond: median(rates[k]), peakRssMB: c.peak / 2 ** 20 }));
+}
+
+/** gradlab's own training step, the loop fit() runs, on the active backend; `before` runs before each chunk (a thread count). */
+function gradlabConfig(which: ModelName, before: () => void = () => {}): Config {
+  const step = gradlabStep(which);
+  const config: Config = {
+    peak: 0,
+    warm() {
+      before();
+      step();
+      step();
+    },
+    chunk(ms) {
+      before();
       const t0 = performance.now();
       let steps = 0;
-      while (steps < 2 || performance.now() - t0 < (seconds * 1000) / 3) {
-        c.step();
-        peaks[k] = Math.max(peaks[k], process.memoryUsage().rss);
+      while (steps < 2 || performance.now() - t0 < ms) {
+        step();
+        config.peak = Math.max(config.peak, process.memoryUsage().rss);
         steps++;
       }
-      rates[k].push((steps * BATCH) / ((performance.now() - t0) / 1000));
-    });
-  }
-  return configs.map((_, k) => ({ samplesPerSecond: median(rates[k]), peakRssMB: peaks[k] / 2 ** 20 }));
+      return (steps * BATCH) / ((performance.now() - t0) / 1000);
+    },
+  };
+  return config;
 }
 
 /** gradlab's own training step: the loop fit() runs, on the active backend. */
@@ -84,8 +96,12 @@ function gradlabStep(which: ModelName): () => void {
     });
 }
 
-/** The same models in TensorFlow.js layers, trained with model.fit on the engine gradlab's tfjs backend loaded. */
-async function layersMeasure(which: ModelName, seconds: number): Promise<Measurement | string> {
+/**
+ * The same models in TensorFlow.js layers, trained with model.fit on the
+ * engine gradlab's tfjs backend loaded; a chunk is whole fits of `steps`
+ * batches. `dispose` frees its tensors.
+ */
+function layersConfig(which: ModelName): Config & { dispose(): void } {
   const be = backends.get("tfjs") as TfjsBackend;
   const tf = be.loaded.engine.tf as unknown as typeof import("@tensorflow/tfjs-core");
   // tfjs-core registers no gradients by itself; layers' fit needs them
@@ -108,23 +124,29 @@ async function layersMeasure(which: ModelName, seconds: number): Promise<Measure
   const steps = which === "cnn" ? 6 : 60;
   const x = tf.randomUniform([BATCH * steps, 28, 28, 1]);
   const y = tf.cast(tf.randomUniform([BATCH * steps], 0, 10, "int32"), "float32");
-  try {
-    await model.fit(x, y, { batchSize: BATCH, epochs: 1, verbose: 0 }); // warm-up
-    const rates: number[] = [];
-    const t0 = performance.now();
-    while (rates.length < 3 || (performance.now() - t0 < seconds * 1000 && rates.length < 6)) {
-      const t = performance.now();
-      await model.fit(x, y, { batchSize: BATCH, epochs: 1, verbose: 0 });
-      rates.push((BATCH * steps) / ((performance.now() - t) / 1000));
-    }
-    return { samplesPerSecond: median(rates), peakRssMB: process.memoryUsage().rss / 2 ** 20 };
-  } catch (e) {
-    return `fails: ${(e as Error).message.split("\n")[0].slice(0, 80)}`;
-  } finally {
-    x.dispose();
-    y.dispose();
-    model.dispose();
-  }
+  const fit = () => model.fit(x, y, { batchSize: BATCH, epochs: 1, verbose: 0 });
+  const config = {
+    peak: 0,
+    async warm() {
+      await fit();
+    },
+    async chunk(ms: number) {
+      const t0 = performance.now();
+      let fits = 0;
+      while (fits < 1 || performance.now() - t0 < ms) {
+        await fit();
+        config.peak = Math.max(config.peak, process.memoryUsage().rss);
+        fits++;
+      }
+      return (fits * steps * BATCH) / ((performance.now() - t0) / 1000);
+    },
+    dispose() {
+      x.dispose();
+      y.dispose();
+      model.dispose();
+    },
+  };
+  return config;
 }
 
 const TORCH_SCRIPT = String.raw`
@@ -183,18 +205,36 @@ export async function run(): Promise<void> {
   // 1 and 2 threads in alternating chunks (see timeSteps), so the ratio compares like with like
   const threadCounts = [1, 2];
   for (const which of ["cnn", "mlp"] as const) {
-    const configs = threadCounts.map((n) => ({ before: () => setNumThreads(n), step: gradlabStep(which) }));
-    timeSteps(configs, seconds).forEach((m, k) => record(`gradlab js, ${threadCounts[k]} thread${threadCounts[k] > 1 ? "s" : ""}`, which, m));
+    const configs = threadCounts.map((n) => gradlabConfig(which, () => setNumThreads(n)));
+    (await timeSteps(configs, seconds)).forEach((m, k) => record(`gradlab js, ${threadCounts[k]} thread${threadCounts[k] > 1 ? "s" : ""}`, which, m));
   }
   setNumThreads(threadsBefore);
 
   const info = await backend.use("tfjs");
   const engine = info.engine ?? "tfjs";
-  for (const which of ["cnn", "mlp"] as const) record(`gradlab tfjs (${engine})`, which, timeSteps([{ step: gradlabStep(which) }], seconds)[0]);
   // on wasm, layers trains a conv net only through the Conv2DBackpropFilter kernel gradlab composed and registered (missing.ts)
   const composed = info.composed?.length ? `, with gradlab's composed ${info.composed.join(", ")}` : "";
   const layersLabel = `TensorFlow.js layers fit (${engine}${composed})`;
-  for (const which of ["cnn", "mlp"] as const) record(layersLabel, which, await layersMeasure(which, seconds));
+  // gradlab's tfjs backend and layers on the same engine, also in alternating chunks
+  for (const which of ["cnn", "mlp"] as const) {
+    const ours = gradlabConfig(which);
+    const layers = layersConfig(which);
+    let failure: string | undefined;
+    try {
+      const [a, b] = await timeSteps([ours, layers], seconds);
+      record(`gradlab tfjs (${engine})`, which, a);
+      record(layersLabel, which, b);
+    } catch (e) {
+      failure = `fails: ${(e as Error).message.split("\n")[0].slice(0, 80)}`;
+    } finally {
+      layers.dispose();
+    }
+    if (failure) {
+      // layers cannot train it here (a kernel the engine lacks): ours alone
+      record(`gradlab tfjs (${engine})`, which, (await timeSteps([gradlabConfig(which)], seconds))[0]);
+      record(layersLabel, which, failure);
+    }
+  }
   await backend.use("js");
 
   for (const threads of [1, 2]) {
@@ -214,9 +254,11 @@ export async function run(): Promise<void> {
   };
   console.log(Object.entries(ratios).map(([k, v]) => `${k}: ${Number.isFinite(v) ? v.toFixed(2) + "x" : "-"}`).join("\n"));
   const peak = typeof js1?.cnn === "object" ? js1.cnn.peakRssMB : NaN;
-  console.log(`peak memory (RSS) while training the CNN on the js backend: ${peak.toFixed(0)} MB`);
+  const peak2 = typeof js2?.cnn === "object" ? js2.cnn.peakRssMB : NaN;
+  // one process runs both in alternation, so each peak includes what the other left for the garbage collector
+  console.log(`peak memory (RSS) of the process while training the CNN on the js backend: ${peak.toFixed(0)} MB (1 thread), ${peak2.toFixed(0)} MB (2 threads)`);
   const loadAtEnd = os.loadavg();
   const fmtLoad = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
   console.log(`load average (1, 5, 15 min) on ${os.cpus().length} cores: ${fmtLoad(loadAtStart)} at the start, ${fmtLoad(loadAtEnd)} at the end`);
-  writeResult("train", { batch: BATCH, seconds, engine, results, ratios, cnnPeakRssMB: peak, loadAverage: { start: loadAtStart, end: loadAtEnd, afterEach: loads } });
+  writeResult("train", { batch: BATCH, seconds, engine, results, ratios, cnnPeakRssMB: peak, cnnPeakRssMB2Threads: peak2, loadAverage: { start: loadAtStart, end: loadAtEnd, afterEach: loads } });
 }
