@@ -14,18 +14,20 @@ import { Job, TaskName, convParams, dispenser, encodeJob, runTask } from "./task
 import { BOOTSTRAP, DEAD, DESC_LENGTH, DONE, FAILED, GEN, NEXT, SEQ, SLOT, STARTING, STATE, TICKET, WorkerInit } from "./worker";
 
 /*
- * The js backend on several cores: matmul and the three convolution kernels
- * split their work between the main thread and a few worker threads.
+ * The js backend on several cores: matmul, the three convolution kernels,
+ * big elementwise kernels, max pooling and its backward scatterAdd split
+ * their work between the main thread and a few worker threads.
  *
  * Kernels are synchronous, so the pool is too. Workers are started once, on
- * the first product big enough to share, and then sleep in Atomics.wait.
- * A job's inputs are copied into one SharedArrayBuffer, the arena (copying
- * costs a small part of the product); the main thread writes what to do into
- * shared memory, wakes the workers, takes units of the work alongside them,
- * waits for those that started and copies the result out. How the work is
- * cut is decided in tasks.ts; the arithmetic is the single-threaded kernel's
- * (matmul.ts, conv.ts), so results are the same bit for bit for any number
- * of threads.
+ * the first kernel big enough to share, and then sleep in Atomics.wait.
+ * A job's inputs are shared arrays (shared.ts: results of earlier kernels,
+ * sent along with the job) or copies in one SharedArrayBuffer, the arena;
+ * its result is a new shared array. The main thread writes what to do into
+ * shared memory, wakes the workers, takes units of the work alongside them
+ * and waits for those that started. How the work is cut is decided in
+ * tasks.ts; the arithmetic is the single-threaded kernel's (matmul.ts,
+ * conv.ts, elementwise.ts, indexing.ts), so results are the same bit for
+ * bit for any number of threads.
  *
  * Each kernel here returns undefined where one thread is the better choice
  * (small work, one thread configured, integer inputs, no workers to be had),
