@@ -9,7 +9,7 @@ import * as conv from "../../src/backend/js/conv";
 import * as ew from "../../src/backend/js/elementwise";
 import * as idx from "../../src/backend/js/indexing";
 import { sharedArray } from "../../src/backend/js/shared";
-import { matmul as matmulReference } from "../../src/backend/js/matmul";
+import { gemm, matmul as matmulReference } from "../../src/backend/js/matmul";
 import * as parallel from "../../src/backend/js/parallel";
 import { getNumThreads, internals, setNumThreads } from "../../src/backend/js/parallel";
 import { part4 } from "../../src/backend/js/tasks";
@@ -109,6 +109,16 @@ describe("js backend on several threads", function () {
           }
           assert.equal(next, n);
         }
+    });
+
+    it("gemm gives the same bits for a slice of a product as for the whole, whichever inner path each takes (k-contiguous operands, K over a block)", () => {
+      // the whole 64 x 288 product is packed; a 16-wide slice is small enough to be multiplied unpacked
+      const [M, N, K] = [64, 288, 300];
+      const A = data(M * K, 71) as Float32Array, B = data(N * K, 72) as Float32Array; // A [M, K], B as Bᵀ [N, K]
+      const whole = new Float32Array(M * N), sliced = new Float32Array(M * N);
+      gemm(M, N, K, A, 0, K, 1, B, 0, 1, K, whole, 0, N, false);
+      for (let j0 = 0; j0 < N; j0 += 16) gemm(M, 16, K, A, 0, K, 1, B, j0 * K, 1, K, sliced, j0, N, false);
+      for (let i = 0; i < M * N; i++) if (!Object.is(whole[i], sliced[i])) assert.fail(`element ${i}: ${sliced[i]} sliced, ${whole[i]} whole`);
     });
   });
 

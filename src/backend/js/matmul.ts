@@ -23,14 +23,14 @@ export function gemm(
 ): void {
   if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
   if (M === 0 || N === 0 || K === 0) return;
-  if (aCs === 1 && bRs === 1 && (M + N) * 16 > M * N) {
-    gemmRowsDotRows(M, N, K, A, aOff, aRs, B, bOff, bCs, C, cOff, ldc);
-    return;
-  }
   // K is cut into blocks of at most 256 so one A panel and one B panel stay in the L1 cache, and
   // into equal blocks: 288 (a 3x3 conv over 32 channels) as 256 + 32 spent a tenth of the time
   // adding the short block's 4x4 tiles into C
   const KC = Math.ceil(K / Math.ceil(K / 256));
+  if (aCs === 1 && bRs === 1 && (M + N) * 16 > M * N) {
+    gemmRowsDotRows(M, N, K, KC, A, aOff, aRs, B, bOff, bCs, C, cOff, ldc);
+    return;
+  }
   const mPanels = Math.ceil(M / 4);
   const nPanels = Math.ceil(N / 4);
   // sized for the longest block there is; kept between calls (a conv calls gemm once per image,
@@ -102,9 +102,25 @@ function scratch(which: 0 | 1, n: number): Float64Array {
  * most), so the tiles read the 4 rows of A and the 4 rows of Bᵀ where they
  * lie. Past the last row or column a tile reads the last one again, and
  * that part of it is not written.
+ *
+ * Each tile sums k in the same blocks of KC as the packed path and adds
+ * each block's sum into C in the same order, so every element of C gets
+ * the same bits whichever path computes it: parallel.ts cuts a product
+ * into slices that may take the other path than the whole product.
  */
 function gemmRowsDotRows(
-  M: number, N: number, K: number,
+  M: number, N: number, K: number, KC: number,
+  A: TypedArray, aOff: number, aRs: number, B: TypedArray, bOff: number, bCs: number,
+  C: TypedArray, cOff: number, ldc: number,
+): void {
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const k1 = Math.min(K, k0 + KC);
+    tilesRowsDotRows(M, N, k0, k1, A, aOff, aRs, B, bOff, bCs, C, cOff, ldc);
+  }
+}
+
+function tilesRowsDotRows(
+  M: number, N: number, k0: number, k1: number,
   A: TypedArray, aOff: number, aRs: number, B: TypedArray, bOff: number, bCs: number,
   C: TypedArray, cOff: number, ldc: number,
 ): void {
@@ -120,7 +136,7 @@ function gemmRowsDotRows(
       let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
       let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let k = 0; k < K; k++) {
+      for (let k = k0; k < k1; k++) {
         const x0 = A[a0 + k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
         const y0 = B[b0 + k], y1 = B[b1 + k], y2 = B[b2 + k], y3 = B[b3 + k];
         c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
