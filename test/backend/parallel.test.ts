@@ -85,13 +85,12 @@ function convOut(c: ConvCase): number[] {
 
 describe("js backend on several threads", function () {
   this.timeout(120_000);
-  const saved = { threads: getNumThreads(), minWork: internals.minWork, hangMs: internals.hangMs, colBudget: internals.colBudget, minElementwise: internals.minElementwise };
+  const saved = { threads: getNumThreads(), minWork: internals.minWork, hangMs: internals.hangMs, minElementwise: internals.minElementwise };
   afterEach(() => {
     internals.roundRobin = false;
     internals.minWork = saved.minWork;
     internals.minElementwise = saved.minElementwise;
     internals.hangMs = saved.hangMs;
-    internals.colBudget = saved.colBudget;
     setNumThreads(saved.threads);
   });
 
@@ -182,16 +181,6 @@ describe("js backend on several threads", function () {
           assertSameBits(parallel.conv2dBackwardFilter(x, gy, c.w, c.p), conv.conv2dBackwardFilter(x, gy, c.w, c.p), `conv2dBackwardFilter ${what}`);
         });
         assert.ok(internals.jobs > jobs, "no job ran on several threads");
-      });
-
-      it("the filter gradient in chunks of images, the last one short", () => {
-        const c = convCases[2];
-        const x = arr(c.x, 7), gy = arr(convOut(c), 8);
-        const perImage = c.p.groups * (c.w[1] * c.w[2] * c.w[3]) * (convOut(c)[2] * convOut(c)[3]);
-        for (const images of [1, 3]) {
-          internals.colBudget = images * perImage; // chunks of max(threads, images) images
-          assertSameBits(parallel.conv2dBackwardFilter(x, gy, c.w, c.p), conv.conv2dBackwardFilter(x, gy, c.w, c.p), `chunks of ${images}`);
-        }
       });
 
       it("conv in float64, and twice in a row (the reused arena is cleared)", () => {

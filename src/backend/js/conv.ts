@@ -35,25 +35,26 @@ export function geometry(xShape: Shape, wShape: Shape, p: Conv2dParams): Geometr
  * with zeros where the window hangs over the padding.
  */
 export function im2col(x: TypedArray, xOff: number, g: Geometry, p: Conv2dParams, col: TypedArray): void {
-  const { H, W, kh, kw, Ho, Wo, Cg } = g;
+  im2colRows(x, xOff, g, p, col, 0, g.R);
+}
+
+/** Rows r0..r1-1 of im2col's column matrix, written from row 0 of col (parallel.ts gives threads blocks of rows). */
+export function im2colRows(x: TypedArray, xOff: number, g: Geometry, p: Conv2dParams, col: TypedArray, r0: number, r1: number): void {
+  const { H, W, kh, kw, Ho, Wo } = g;
   const [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
+  for (let r = r0; r < r1; r++) {
+    const c = Math.floor(r / (kh * kw)), i = Math.floor(r / kw) % kh, j = r % kw;
     const plane = xOff + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, r++) {
-        let o = r * Ho * Wo;
-        for (let oy = 0; oy < Ho; oy++) {
-          const y = oy * sh - ph + i * dh;
-          if (y < 0 || y >= H) {
-            col.fill(0, o, o + Wo);
-            o += Wo;
-            continue;
-          }
-          const row = plane + y * W;
-          for (let ox = 0, xx = j * dw - pw; ox < Wo; ox++, xx += sw) col[o++] = xx >= 0 && xx < W ? x[row + xx] : 0;
-        }
+    let o = (r - r0) * Ho * Wo;
+    for (let oy = 0; oy < Ho; oy++) {
+      const y = oy * sh - ph + i * dh;
+      if (y < 0 || y >= H) {
+        col.fill(0, o, o + Wo);
+        o += Wo;
+        continue;
       }
+      const row = plane + y * W;
+      for (let ox = 0, xx = j * dw - pw; ox < Wo; ox++, xx += sw) col[o++] = xx >= 0 && xx < W ? x[row + xx] : 0;
     }
   }
 }

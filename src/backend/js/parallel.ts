@@ -36,8 +36,6 @@ import { BOOTSTRAP, DEAD, DESC_LENGTH, DONE, FAILED, GEN, NEXT, SEQ, SLOT, START
 
 /** Below this many multiply-adds a kernel stays on one thread: waking a worker and copying cost ~0.1 ms. */
 const MIN_WORK = 1 << 20;
-/** Elements of the shared column matrix of the filter gradient, per chunk of images (32 MB of float64). */
-const COL_BUDGET = 1 << 22;
 /** The default thread count is the number of cores, up to this. */
 const MAX_DEFAULT_THREADS = 8;
 /**
@@ -53,8 +51,6 @@ export const internals = {
   minWork: MIN_WORK,
   /** Elements below which elementwise kernels stay on one thread. */
   minElementwise: 1 << 17,
-  /** Elements of the filter gradient's shared column matrix (sets how many images go in a chunk). */
-  colBudget: COL_BUDGET,
   /** How long a worker may take beyond the main thread's share (at least; 50x the main share's time if longer). */
   hangMs: 60_000,
   /** Jobs handed to more than one thread so far. */
@@ -467,7 +463,7 @@ export function conv2dBackwardInput(gy: JsArray, w: JsArray, xShape: Shape, p: C
   return new JsArray(DX, [...xShape]);
 }
 
-/** conv2dBackwardFilter in chunks of images: unrolled by all threads, then dW cut into blocks (see tasks.ts). */
+/** conv2dBackwardFilter with dW cut into blocks of columns or rows, each thread unrolling the images itself (see tasks.ts). */
 export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: Conv2dParams): JsArray | undefined {
   const g = geometry(x.shape, wShape, p);
   if (!convOk(x, gy, g.N * g.O * g.R * g.P) || g.N === 0) return undefined;
@@ -477,19 +473,11 @@ export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: 
   if (T < 2) return undefined;
   const pool = acquire();
   if (!pool) return undefined;
-  const perImage = g.G * g.R * g.P;
-  const chunk = Math.min(g.N, Math.max(numThreads, Math.floor(internals.colBudget / perImage)));
-  const dt = floatOf(x.dtype, gy.dtype);
-  const staged = stage(pool, [dataOf(x), dataOf(gy)], [[dt, chunk * perImage], [dt, g.O * g.R]]);
+  const staged = stage(pool, [dataOf(x), dataOf(gy)], [[floatOf(x.dtype, gy.dtype), g.O * g.R]]);
   if (!staged) return undefined;
-  const [X, GY, COL, DW] = staged;
+  const [X, GY, DW] = staged;
   DW.fill(0);
-  const conv = convParams(x.shape, wShape, p);
-  for (let n0 = 0; n0 < g.N; n0 += chunk) {
-    const count = Math.min(chunk, g.N - n0);
-    pool.run("conv2dBackwardFilter", { task: "im2col", bufs: [X, COL], params: [...conv, n0, count] }, Math.min(numThreads, count));
-    pool.run("conv2dBackwardFilter", { task: "filterGemm", bufs: [GY, COL, DW], params: [...conv, n0, count, splitCols ? 1 : 0, S] }, T);
-  }
+  pool.run("conv2dBackwardFilter", { task: "filterGrad", bufs: [X, GY, DW], params: [...convParams(x.shape, wShape, p), splitCols ? 1 : 0, S] }, T);
   return new JsArray(copyOut(DW), [...wShape]);
 }
 

@@ -1,6 +1,6 @@
 import type { Conv2dParams } from "../backend";
-import { TypedArray } from "../../tensor/dtype";
-import { Geometry, conv2dBackwardInputImages, conv2dImages, geometry, im2col, maxPool2dPlanes } from "./conv";
+import { TypedArray, allocate, dtypeOfArray } from "../../tensor/dtype";
+import { Geometry, conv2dBackwardInputImages, conv2dImages, geometry, im2colRows, maxPool2dPlanes } from "./conv";
 import { scatterAddSlabs } from "./indexing";
 import { BINARY_OPS, FAMILIES, UNARY_OPS, runRows } from "./elementwise";
 import { gemm } from "./matmul";
@@ -24,7 +24,7 @@ export interface Job {
   roundRobin?: number;
 }
 
-export const TASKS = ["matmul", "conv2d", "conv2dBackwardInput", "im2col", "filterGemm", "elementwise", "maxPool2d", "scatterAdd", "fail"] as const;
+export const TASKS = ["matmul", "conv2d", "conv2dBackwardInput", "filterGrad", "elementwise", "maxPool2d", "scatterAdd", "fail"] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /** Hands out unit numbers 0, 1, 2, ... to whichever thread asks first (an atomic counter the job's threads share). */
@@ -50,8 +50,7 @@ export function runTask(job: Job, next: Next, t: number): void {
     case "matmul": return matmulUnits(b, q, next);
     case "conv2d": return conv2dUnits(b, q, next);
     case "conv2dBackwardInput": return conv2dBackwardInputUnits(b, q, next);
-    case "im2col": return im2colUnits(b, q, next);
-    case "filterGemm": return filterGemmUnits(b, q, next);
+    case "filterGrad": return filterGradUnits(b, q, next);
     case "elementwise": return elementwiseUnits(b, q, next);
     case "maxPool2d": return maxPoolUnits(b, q, next);
     case "scatterAdd": return scatterAddUnits(b, q, next);
@@ -121,45 +120,36 @@ function conv2dBackwardInputUnits(bufs: TypedArray[], q: number[], next: Next): 
 /*
  * The filter gradient sums over images, so cutting the images between
  * threads would need per-thread partial sums added at the end, in another
- * order than one thread's. Instead it runs in two steps per chunk of images:
- * the threads unroll the chunk's images into one shared column matrix, then
- * cut dW into blocks of rows (or columns), and each block goes through the
- * images in order, as the single-threaded kernel does.
+ * order than one thread's. Instead dW is cut into blocks of columns (rows
+ * of the column matrix: taps) or of rows (output channels), and each block
+ * goes through the images in order, as the single-threaded kernel does.
+ * A block of columns needs only its own rows of each image's column matrix,
+ * which its thread unrolls itself (so no thread waits for another and the
+ * column matrix never leaves the cache); a block of rows needs all of it.
  */
-
-/** Step 1, unit i: col[i, gi] = im2col(x[n0+i, gi]) for every group. bufs: x, col; params: the conv's, n0, count. */
-function im2colUnits(bufs: TypedArray[], q: number[], next: Next): void {
-  const [x, col] = bufs;
-  const { g, p } = convOf(q);
-  const [n0, count] = q.slice(CONV_PARAMS);
-  const size = g.R * g.P;
-  for (let i = next(); i < count; i = next()) {
-    for (let gi = 0; gi < g.G; gi++) {
-      const c = (i * g.G + gi) * size;
-      im2col(x, ((n0 + i) * g.C + gi * g.Cg) * g.H * g.W, g, p, col.subarray(c, c + size));
-    }
-  }
-}
 
 /**
- * Step 2, unit s: block s of S of dW_g's columns (or rows) += dy[n, g] ·
- * col[n, g]^T over the chunk's images in order. bufs: gy, col, dw; params:
- * the conv's, n0, count, whether to cut columns, S.
+ * Unit s: block s of S of dW_g's columns (or rows) += dy[n, g] ·
+ * col[n, g]^T over the images in order. bufs: x, gy, dw; params: the
+ * conv's, whether to cut columns, S.
  */
-function filterGemmUnits(bufs: TypedArray[], q: number[], next: Next): void {
-  const [gy, col, dw] = bufs;
-  const { g } = convOf(q);
-  const [n0, count, splitCols, S] = q.slice(CONV_PARAMS);
-  const { Og, R, P, O, G } = g;
+function filterGradUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, gy, dw] = bufs;
+  const { g, p } = convOf(q);
+  const [splitCols, S] = q.slice(CONV_PARAMS);
+  const { Og, R, P, O, G, N } = g;
   for (let s = next(); s < S; s = next()) {
     const [a0, a1] = part4(splitCols ? R : Og, s, S);
     if (a1 <= a0) continue;
-    for (let i = 0; i < count; i++) {
+    const [r0, r1] = splitCols ? [a0, a1] : [0, R];
+    const col = allocate(dtypeOfArray(dw), (r1 - r0) * P);
+    for (let n = 0; n < N; n++) {
       for (let gi = 0; gi < G; gi++) {
-        const gOff = ((n0 + i) * O + gi * Og) * P, cOff = (i * G + gi) * R * P, wOff = gi * Og * R;
+        im2colRows(x, (n * g.C + gi * g.Cg) * g.H * g.W, g, p, col, r0, r1);
+        const gOff = (n * O + gi * Og) * P, wOff = gi * Og * R;
         // the same product as conv2dBackwardFilter's, restricted to a block of dW
-        if (splitCols) gemm(Og, a1 - a0, P, gy, gOff, P, 1, col, cOff + a0 * P, 1, P, dw, wOff + a0, R, true);
-        else gemm(a1 - a0, R, P, gy, gOff + a0 * P, P, 1, col, cOff, 1, P, dw, wOff + a0 * R, R, true);
+        if (splitCols) gemm(Og, a1 - a0, P, gy, gOff, P, 1, col, 0, 1, P, dw, wOff + a0, R, true);
+        else gemm(a1 - a0, R, P, gy, gOff + a0 * P, P, 1, col, 0, 1, P, dw, wOff + a0 * R, R, true);
       }
     }
   }
