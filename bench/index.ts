@@ -4,12 +4,14 @@
  */
 import * as grade from "./grade";
 import * as matmul from "./matmul";
+import * as profile from "./profile";
 import * as threads from "./threads";
 import * as train from "./train";
 
 const benches: Record<string, { run: () => void | Promise<void> }> = {
   grade,
   matmul,
+  profile,
   threads,
   train,
 };

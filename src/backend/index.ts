@@ -29,6 +29,8 @@ export interface EngineReport {
   engine: string;
   /** Engines tried before it, each with why it was passed over. */
   skipped: { engine: string; reason: string }[];
+  /** Kernels the engine lacks that gradlab composed from the engine's own ops and registered into it (tfjs on wasm: Conv2DBackpropFilter). */
+  composed?: string[];
 }
 
 export interface BackendInfo extends EngineReport {

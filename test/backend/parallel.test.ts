@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { conv2d, matmul, randn, Tensor } from "../../src";
-import type { Conv2dParams } from "../../src/backend/backend";
+import type { Conv2dParams, Pool2dParams } from "../../src/backend/backend";
 import * as backends from "../../src/backend";
 import { JsArray } from "../../src/backend/js/array";
 import * as conv from "../../src/backend/js/conv";
-import { matmul as matmulReference } from "../../src/backend/js/matmul";
+import * as ew from "../../src/backend/js/elementwise";
+import * as idx from "../../src/backend/js/indexing";
+import { sharedArray } from "../../src/backend/js/shared";
+import { gemm, matmul as matmulReference } from "../../src/backend/js/matmul";
 import * as parallel from "../../src/backend/js/parallel";
 import { getNumThreads, internals, setNumThreads } from "../../src/backend/js/parallel";
 import { part4 } from "../../src/backend/js/tasks";
@@ -82,12 +85,12 @@ function convOut(c: ConvCase): number[] {
 
 describe("js backend on several threads", function () {
   this.timeout(120_000);
-  const saved = { threads: getNumThreads(), minWork: internals.minWork, hangMs: internals.hangMs, colBudget: internals.colBudget };
+  const saved = { threads: getNumThreads(), minWork: internals.minWork, hangMs: internals.hangMs, minElementwise: internals.minElementwise };
   afterEach(() => {
     internals.roundRobin = false;
     internals.minWork = saved.minWork;
+    internals.minElementwise = saved.minElementwise;
     internals.hangMs = saved.hangMs;
-    internals.colBudget = saved.colBudget;
     setNumThreads(saved.threads);
   });
 
@@ -105,6 +108,16 @@ describe("js backend on several threads", function () {
           }
           assert.equal(next, n);
         }
+    });
+
+    it("gemm gives the same bits for a slice of a product as for the whole, whichever inner path each takes (k-contiguous operands, K over a block)", () => {
+      // the whole 64 x 288 product is packed; a 16-wide slice is small enough to be multiplied unpacked
+      const [M, N, K] = [64, 288, 300];
+      const A = data(M * K, 71) as Float32Array, B = data(N * K, 72) as Float32Array; // A [M, K], B as Bᵀ [N, K]
+      const whole = new Float32Array(M * N), sliced = new Float32Array(M * N);
+      gemm(M, N, K, A, 0, K, 1, B, 0, 1, K, whole, 0, N, false);
+      for (let j0 = 0; j0 < N; j0 += 16) gemm(M, 16, K, A, 0, K, 1, B, j0 * K, 1, K, sliced, j0, N, false);
+      for (let i = 0; i < M * N; i++) if (!Object.is(whole[i], sliced[i])) assert.fail(`element ${i}: ${sliced[i]} sliced, ${whole[i]} whole`);
     });
   });
 
@@ -170,16 +183,6 @@ describe("js backend on several threads", function () {
         assert.ok(internals.jobs > jobs, "no job ran on several threads");
       });
 
-      it("the filter gradient in chunks of images, the last one short", () => {
-        const c = convCases[2];
-        const x = arr(c.x, 7), gy = arr(convOut(c), 8);
-        const perImage = c.p.groups * (c.w[1] * c.w[2] * c.w[3]) * (convOut(c)[2] * convOut(c)[3]);
-        for (const images of [1, 3]) {
-          internals.colBudget = images * perImage; // chunks of max(threads, images) images
-          assertSameBits(parallel.conv2dBackwardFilter(x, gy, c.w, c.p), conv.conv2dBackwardFilter(x, gy, c.w, c.p), `chunks of ${images}`);
-        }
-      });
-
       it("conv in float64, and twice in a row (the reused arena is cleared)", () => {
         const c = convCases[1];
         const x = arr(c.x, 1, "float64"), w = arr(c.w, 2, "float64"), gy = arr(convOut(c), 3, "float64");
@@ -188,6 +191,99 @@ describe("js backend on several threads", function () {
           assertSameBits(parallel.conv2dBackwardInput(gy, w, c.x, c.p), conv.conv2dBackwardInput(gy, w, c.x, c.p), "conv2dBackwardInput");
           assertSameBits(parallel.conv2dBackwardFilter(x, gy, c.w, c.p), conv.conv2dBackwardFilter(x, gy, c.w, c.p), "conv2dBackwardFilter");
         }
+      });
+
+      it("results live in shared memory, and the next parallel kernel reads them where they lie: still the same bits", () => {
+        const c = convCases[8];
+        const x = arr(c.x, 41), w = arr(c.w, 42), w2 = arr([7, c.w[0], 3, 3], 43);
+        const p2: Conv2dParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+        const y = parallel.conv2d(x, w, c.p)!;
+        assert.ok(y.buf.buffer instanceof SharedArrayBuffer, "conv2d's result is a shared array");
+        const yRef = conv.conv2d(x, w, c.p);
+        // a shared input, and a shared input that is an offset view of its buffer (a slice of the batch)
+        assertSameBits(parallel.conv2d(y, w2, p2), conv.conv2d(yRef, w2, p2), "conv2d of a shared input");
+        const half = new JsArray(y.buf, [2, ...y.shape.slice(1)], y.strides, numel(y.shape.slice(1)));
+        const halfRef = new JsArray(yRef.buf, half.shape, half.strides, half.offset);
+        assertSameBits(parallel.conv2d(half, w2, p2), conv.conv2d(halfRef, w2, p2), "conv2d of an offset shared view");
+        const gy = arr(convOut({ x: y.shape as number[], w: w2.shape as number[], p: p2 }), 44);
+        assertSameBits(parallel.conv2dBackwardFilter(y, gy, w2.shape, p2), conv.conv2dBackwardFilter(yRef, gy, w2.shape, p2), "dW of a shared input");
+        const dx = parallel.conv2dBackwardInput(gy, w2, y.shape, p2)!;
+        assert.ok(dx.buf.buffer instanceof SharedArrayBuffer);
+        // matmul of shared, transposed views of it, and of its own result
+        const flat = new JsArray(y.buf, [y.shape[0] * y.shape[1], y.shape[2] * y.shape[3]]);
+        const flatRef = new JsArray(yRef.buf, flat.shape);
+        const m = arr([flat.shape[1], 9], 45);
+        const z = parallel.matmul(flat, m)!;
+        assertSameBits(z, matmulReference(flatRef, m), "matmul of a shared input");
+        assertSameBits(parallel.matmul(transposed(z), flat), matmulReference(transposed(matmulReference(flatRef, m)), flatRef), "matmul of shared transposed views");
+      });
+
+      it("elementwise kernels on shared inputs, cut into slabs: unary (relu on bits too), binary with broadcasting, where (bit select and general)", () => {
+        internals.minElementwise = 0;
+        const jobs = internals.jobs;
+        const sharedCopy = (x: JsArray): JsArray => {
+          const buf = sharedArray(x.dtype, x.buf.length);
+          buf.set(x.buf);
+          return new JsArray(buf, x.shape, x.strides, x.offset);
+        };
+        const x = sharedCopy(arr([6, 5, 7, 9], 51));
+        x.buf[3] = NaN;
+        x.buf[4] = -NaN;
+        const xt = new JsArray(x.buf, [6, 5, 9, 7], [315, 63, 1, 9]); // a transposed view: strided rows
+        const bias = arr([1, 5, 1, 1], 52);
+        const y = sharedCopy(arr([6, 5, 7, 9], 53));
+        const mask = sharedCopy(ew.binary("gt", x, new JsArray(new Float32Array([0]), [])));
+        const x64 = sharedCopy(arr([5, 7, 9], 54, "float64"));
+        const cases: [string, ew.Plan][] = [
+          ["relu", ew.unaryPlan("relu", x)],
+          ["relu of a transposed view", ew.unaryPlan("relu", xt)],
+          ["exp", ew.unaryPlan("exp", x)],
+          ["neg float64", ew.unaryPlan("neg", x64)],
+          ["add a broadcast bias", ew.binaryPlan("add", x, bias)],
+          ["mul", ew.binaryPlan("mul", x, y)],
+          ["gt a scalar", ew.binaryPlan("gt", x, new JsArray(new Float32Array([0]), []))],
+          ["add float64 + float32", ew.binaryPlan("add", x64, new JsArray(x.buf, [5, 7, 9], [63, 9, 1], 315))],
+          ["where, bit select", ew.wherePlan(mask, y, new JsArray(new Float32Array([0]), []))],
+          ["where, float condition (general loop)", ew.wherePlan(y, x, bias)],
+        ];
+        for (const [what, plan] of cases) {
+          const got = parallel.elementwise(plan);
+          assert.ok(got && got.buf.buffer instanceof SharedArrayBuffer, `${what}: a shared result`);
+          assertSameBits(got, ew.execute(plan), what);
+        }
+        assert.ok(internals.jobs > jobs, "no job ran on several threads");
+        // a big input that is not shared stays on one thread (copying it would cost what the kernel does)
+        const plain = arr([64, 32, 8, 8], 55);
+        assert.equal(parallel.elementwise(ew.unaryPlan("relu", plain)), undefined);
+      });
+
+      it("maxPool2d (padded or not, NaN and ties) and the scatterAdd of its backward pass, cut into planes", () => {
+        internals.minElementwise = 0;
+        const jobs = internals.jobs;
+        const x = arr([5, 3, 9, 8], 61);
+        x.buf[7] = NaN;
+        x.buf[20] = x.buf[21] = 5; // a tie: the first wins
+        const pools: Pool2dParams[] = [
+          { kernel: [2, 2], stride: [2, 2], padding: [0, 0] },
+          { kernel: [3, 2], stride: [2, 1], padding: [1, 1] },
+          { kernel: [3, 3], stride: [1, 2], padding: [0, 0] },
+        ];
+        for (const p of pools) {
+          const got = parallel.maxPool2d(x, p)!, want = conv.maxPool2d(x, p);
+          assertSameBits(got.out, want.out, `maxPool2d ${JSON.stringify(p)}`);
+          assertSameBits(got.argmax, want.argmax, `maxPool2d argmax ${JSON.stringify(p)}`);
+          // the backward pass: the gradient to x, dx = scatterAdd(zeros, 2, argmax, g), duplicates adding up
+          const [N, C, Ho, Wo] = want.out.shape;
+          const zeros = new JsArray(new Float32Array(N * C * 9 * 8), [N, C, 9 * 8]);
+          const index = new JsArray(want.argmax.buf, [N, C, Ho * Wo]);
+          const g = arr([N, C, Ho * Wo], 62);
+          assertSameBits(parallel.scatterAdd(zeros, 2, index, g), idx.scatterAdd(zeros, 2, index, g), `scatterAdd ${JSON.stringify(p)}`);
+        }
+        // onto a non-zero x, along a middle dim (inner > 1)
+        const base = arr([4, 6, 5], 63), ix = new JsArray(Int32Array.from({ length: 4 * 3 * 5 }, (_, i) => (i * 7) % 6), [4, 3, 5]);
+        const src = arr([4, 3, 5], 64);
+        assertSameBits(parallel.scatterAdd(base, 1, ix, src), idx.scatterAdd(base, 1, ix, src), "scatterAdd along dim 1");
+        assert.ok(internals.jobs > jobs, "no job ran on several threads");
       });
 
       it("through the ops, with gradients", () => {

@@ -340,3 +340,70 @@ describeTfjs("tfjs views: reshape, transpose and slice behave as views although 
     assert.deepEqual(v.toArray(), [[2, 3], [4, 5]]);
   });
 });
+
+describeTfjs("kernels the engine lacks, composed from its own ops and registered into it (missing.ts)", function () {
+  this.timeout(120000);
+  type TfNs = typeof import("@tensorflow/tfjs-core");
+  let ns: TfNs;
+  before(async () => {
+    await backends.load("tfjs");
+    ns = (backends.get("tfjs") as import("../../src/backend/tfjs").TfjsBackend).loaded.engine.tf as unknown as TfNs;
+    // tfjs-core registers no gradients by itself: tf.grad, as tfjs-layers' fit, needs them
+    require("@tensorflow/tfjs-core/dist/register_all_gradients");
+  });
+
+  it("backend.info() names what was composed; on wasm that is Conv2DBackpropFilter, now registered there", () => {
+    const info = backends.info("tfjs");
+    assert.ok(Array.isArray(info.composed), "info().composed is a list");
+    if (/wasm/.test(info.engine)) assert.deepEqual(info.composed, ["Conv2DBackpropFilter"]);
+    assert.ok(ns.getKernel("Conv2DBackpropFilter", ns.getBackend()), "the engine has a Conv2DBackpropFilter kernel");
+  });
+
+  /** dW[i, j, c, o] = sum over n, oy, ox of x[n, oy*s - top + i, ox*s - left + j, c] * dy[n, oy, ox, o], NHWC, by loops. */
+  function naive(x: Host, dy: Host, kh: number, kw: number, s: [number, number], top: number, left: number): Float64Array {
+    const [N, H, W, C] = x.shape, [, Ho, Wo, O] = dy.shape;
+    const out = new Float64Array(kh * kw * C * O);
+    for (let n = 0; n < N; n++)
+      for (let oy = 0; oy < Ho; oy++)
+        for (let ox = 0; ox < Wo; ox++)
+          for (let i = 0; i < kh; i++)
+            for (let j = 0; j < kw; j++) {
+              const y = oy * s[0] - top + i, xx = ox * s[1] - left + j;
+              if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
+              for (let c = 0; c < C; c++)
+                for (let o = 0; o < O; o++) out[((i * kw + j) * C + c) * O + o] += x.data[((n * H + y) * W + xx) * C + c] * dy.data[((n * Ho + oy) * Wo + ox) * O + o];
+            }
+    return out;
+  }
+
+  it("tf.grad of tf.conv2d (the path tfjs-layers trains through) gives the filter gradient, for 1 and several channels, valid/same/explicit padding, strides", () => {
+    type Explicit = [[number, number], [number, number], [number, number], [number, number]];
+    // (a number as padding only with square kernels and strides: tfjs 4.22 then sizes the width with the height's)
+    const cases: { C: number; k: [number, number]; s: [number, number]; pad: "valid" | "same" | number | Explicit }[] = [
+      { C: 1, k: [3, 3], s: [1, 1], pad: "valid" },
+      { C: 1, k: [2, 3], s: [2, 1], pad: "same" },
+      { C: 3, k: [3, 3], s: [1, 1], pad: "valid" },
+      { C: 2, k: [2, 2], s: [2, 2], pad: "same" },
+      { C: 3, k: [3, 3], s: [2, 2], pad: 1 },
+      { C: 3, k: [3, 2], s: [1, 2], pad: [[0, 0], [1, 0], [0, 2], [0, 0]] },
+      { C: 1, k: [3, 3], s: [2, 2], pad: 1 },
+    ];
+    for (const { C, k, s, pad } of cases) {
+      const [N, H, W, O] = [2, 7, 6, 4];
+      const x = host("float32", [N, H, W, C]);
+      const info = ns.backend_util.computeConv2DInfo([N, H, W, C], [k[0], k[1], C, O], s, 1, pad);
+      const dy = host("float32", [N, info.outHeight, info.outWidth, O]);
+      assert.ok(info.outHeight > 0 && info.outWidth > 0);
+      const want = naive(x, dy, k[0], k[1], s, info.padInfo.top, info.padInfo.left);
+      const before = ns.memory().numTensors;
+      const got = ns.tidy(() => {
+        const xt = ns.tensor4d(x.data as Float32Array, [N, H, W, C]), dyt = ns.tensor4d(dy.data as Float32Array, dy.shape as [number, number, number, number]);
+        const w0 = ns.zeros([k[0], k[1], C, O]) as import("@tensorflow/tfjs-core").Tensor4D;
+        const g = ns.grad((w) => ns.sum(ns.mul(ns.conv2d(xt, w as typeof w0, s, pad), dyt)))(w0);
+        return g.dataSync().slice();
+      });
+      assert.equal(ns.memory().numTensors, before, `C${C} k${k} s${s} ${JSON.stringify(pad)}: no tensor left behind`);
+      closeValues(`C${C} k${k} s${s} pad ${JSON.stringify(pad)}`, got, want, { rtol: 1e-4, atol: 1e-4 });
+    }
+  });
+});

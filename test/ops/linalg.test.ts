@@ -123,6 +123,15 @@ forEachBackend("matmul", (backend) => {
       assertClose(a.matmul(b).reshape([-1]), ref.values, { rtol: 1e-4, atol: 1e-4 });
     });
 
+    it("a · bᵀ with both row-major (a filter gradient's layout, multiplied without packing), odd sizes, matches the reference", () => {
+      for (const [M, N, K] of [[9, 7, 300], [5, 3, 2], [1, 13, 41], [32, 9, 67]]) {
+        const a = tensor(Array.from({ length: M }, (_, i) => Array.from({ length: K }, (_, k) => Math.sin(i * K + k))));
+        const b = tensor(Array.from({ length: N }, (_, j) => Array.from({ length: K }, (_, k) => Math.cos(j * K + k))));
+        const ref = naiveMatmul(a, b.t().contiguous());
+        assertClose(a.matmul(b.t()).reshape([-1]), ref.values, { rtol: 1e-4, atol: 1e-4 });
+      }
+    });
+
     it("float64 stays float64; float32 with float64 promotes", () => {
       if (backend !== "js") return;
       const d = tensor([[1, 2]], { dtype: "float64" });

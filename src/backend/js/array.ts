@@ -72,7 +72,8 @@ export function forEachRow(
   }
 }
 
-function coalesce(shape: Shape, strides: readonly (readonly number[])[]): [number[], number[][]] {
+/** shape and strides with size-1 dims dropped and dims that lie back to back in every array merged. */
+export function coalesce(shape: Shape, strides: readonly (readonly number[])[]): [number[], number[][]] {
   const dims: number[] = [];
   const st: number[][] = strides.map(() => []);
   for (let i = 0; i < shape.length; i++) {

@@ -3,6 +3,7 @@ import { TypedArray, allocate, dtypeOfArray } from "../../tensor/dtype";
 import { Shape } from "../../tensor/shape";
 import { JsArray, dataOf } from "./array";
 import { gemm } from "./matmul";
+import { allocateOut } from "./shared";
 
 /** Output size of a convolution or pooling window along one axis. */
 export function convOutSize(inp: number, k: number, stride: number, pad: number, dil: number): number {
@@ -34,25 +35,26 @@ export function geometry(xShape: Shape, wShape: Shape, p: Conv2dParams): Geometr
  * with zeros where the window hangs over the padding.
  */
 export function im2col(x: TypedArray, xOff: number, g: Geometry, p: Conv2dParams, col: TypedArray): void {
-  const { H, W, kh, kw, Ho, Wo, Cg } = g;
+  im2colRows(x, xOff, g, p, col, 0, g.R);
+}
+
+/** Rows r0..r1-1 of im2col's column matrix, written from row 0 of col (parallel.ts gives threads blocks of rows). */
+export function im2colRows(x: TypedArray, xOff: number, g: Geometry, p: Conv2dParams, col: TypedArray, r0: number, r1: number): void {
+  const { H, W, kh, kw, Ho, Wo } = g;
   const [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
+  for (let r = r0; r < r1; r++) {
+    const c = Math.floor(r / (kh * kw)), i = Math.floor(r / kw) % kh, j = r % kw;
     const plane = xOff + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, r++) {
-        let o = r * Ho * Wo;
-        for (let oy = 0; oy < Ho; oy++) {
-          const y = oy * sh - ph + i * dh;
-          if (y < 0 || y >= H) {
-            col.fill(0, o, o + Wo);
-            o += Wo;
-            continue;
-          }
-          const row = plane + y * W;
-          for (let ox = 0, xx = j * dw - pw; ox < Wo; ox++, xx += sw) col[o++] = xx >= 0 && xx < W ? x[row + xx] : 0;
-        }
+    let o = (r - r0) * Ho * Wo;
+    for (let oy = 0; oy < Ho; oy++) {
+      const y = oy * sh - ph + i * dh;
+      if (y < 0 || y >= H) {
+        col.fill(0, o, o + Wo);
+        o += Wo;
+        continue;
       }
+      const row = plane + y * W;
+      for (let ox = 0, xx = j * dw - pw; ox < Wo; ox++, xx += sw) col[o++] = xx >= 0 && xx < W ? x[row + xx] : 0;
     }
   }
 }
@@ -148,13 +150,23 @@ function poolGeometry(xShape: Shape, p: Pool2dParams) {
 
 /** Max over each window; remembers where each max came from (h*W + w in its plane) for backward. */
 export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: JsArray } {
-  const { N, C, H, W, Ho, Wo } = poolGeometry(x.shape, p);
-  const xd = dataOf(x);
-  const out = allocate(x.dtype, N * C * Ho * Wo);
-  const arg = new Int32Array(N * C * Ho * Wo);
+  const { N, C, Ho, Wo } = poolGeometry(x.shape, p);
+  const out = allocateOut(x.dtype, N * C * Ho * Wo);
+  const arg = allocateOut("int32", N * C * Ho * Wo) as Int32Array;
+  maxPool2dPlanes(dataOf(x), x.shape, p, out, arg, 0, N * C);
+  return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+}
+
+/** Planes p0..p1-1 (of the N*C) of maxPool2d: a range, so that parallel.ts can give each thread its own. */
+export function maxPool2dPlanes(xd: TypedArray, xShape: Shape, p: Pool2dParams, out: TypedArray, arg: Int32Array, p0: number, p1: number): void {
+  const { H, W, Ho, Wo } = poolGeometry(xShape, p);
   const [kh, kw] = p.kernel, [sh, sw] = p.stride, [ph, pw] = p.padding;
-  let o = 0;
-  for (let plane = 0; plane < N * C; plane++) {
+  if (ph === 0 && pw === 0 && Ho > 0 && Wo > 0) {
+    maxPoolUnpadded(xd, out, arg, p0, p1, H, W, Ho, Wo, kh, kw, sh, sw);
+    return;
+  }
+  let o = p0 * Ho * Wo;
+  for (let plane = p0; plane < p1; plane++) {
     const base = plane * H * W;
     for (let oy = 0; oy < Ho; oy++) {
       for (let ox = 0; ox < Wo; ox++, o++) {
@@ -178,7 +190,45 @@ export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: 
       }
     }
   }
-  return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+}
+
+/**
+ * maxPool2d without padding, where every window lies inside the plane: the
+ * same result (first maximum in row-major order, NaN wins) without the
+ * bounds checks, starting from the window's first element.
+ */
+function maxPoolUnpadded(
+  xd: TypedArray, out: TypedArray, arg: Int32Array, p0: number, p1: number,
+  H: number, W: number, Ho: number, Wo: number, kh: number, kw: number, sh: number, sw: number,
+): void {
+  let o = p0 * Ho * Wo;
+  for (let plane = p0; plane < p1; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++, o++) {
+        const start = oy * sh * W + ox * sw;
+        let at = start;
+        let best = xd[base + at];
+        if (best === best) {
+          search: for (let i = 0; i < kh; i++) {
+            for (let j = 0, q = start + i * W; j < kw; j++, q++) {
+              const v = xd[base + q];
+              if (v > best) {
+                best = v;
+                at = q;
+              } else if (v !== v) {
+                best = v;
+                at = q;
+                break search;
+              }
+            }
+          }
+        }
+        out[o] = best;
+        arg[o] = at;
+      }
+    }
+  }
 }
 
 export function avgPool2d(x: JsArray, p: Pool2dParams): JsArray {

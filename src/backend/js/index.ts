@@ -1,5 +1,5 @@
 import type { Backend, BackendArray, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, UnaryOp } from "../backend";
-import { DType, TypedArray, allocate } from "../../tensor/dtype";
+import { DType, TypedArray } from "../../tensor/dtype";
 import { Shape, numel } from "../../tensor/shape";
 import { JsArray, contiguous } from "./array";
 import * as conv from "./conv";
@@ -9,8 +9,10 @@ import * as layout from "./layout";
 import { matmul } from "./matmul";
 import * as parallel from "./parallel";
 import { argReduce, reduce } from "./reduce";
+import { allocateOut } from "./shared";
 
 const js = (x: BackendArray): JsArray => x as JsArray;
+const run = (plan: ew.Plan): JsArray => parallel.elementwise(plan) ?? ew.execute(plan);
 
 /**
  * The reference backend: every kernel in plain TypeScript over typed arrays.
@@ -29,7 +31,7 @@ export class JsBackend implements Backend {
   }
   dispose(): void {}
   full(shape: Shape, value: number, dtype: DType): BackendArray {
-    const buf = allocate(dtype, numel(shape));
+    const buf = allocateOut(dtype, numel(shape));
     if (value !== 0) buf.fill(dtype === "bool" ? (value ? 1 : 0) : value);
     return new JsArray(buf, shape);
   }
@@ -49,11 +51,12 @@ export class JsBackend implements Backend {
   cat(xs: readonly BackendArray[], dim: number) { return layout.cat(xs.map(js), dim); }
   pad(x: BackendArray, pads: readonly [number, number][], value: number) { return layout.pad(js(x), pads, value); }
 
-  unary(op: UnaryOp, x: BackendArray) { return ew.unary(op, js(x)); }
-  binary(op: BinaryOp, a: BackendArray, b: BackendArray) { return ew.binary(op, js(a), js(b)); }
+  // parallel.ts shares big elementwise kernels between threads when their inputs are shared arrays (shared.ts)
+  unary(op: UnaryOp, x: BackendArray) { return run(ew.unaryPlan(op, js(x))); }
+  binary(op: BinaryOp, a: BackendArray, b: BackendArray) { return run(ew.binaryPlan(op, js(a), js(b))); }
   clamp(x: BackendArray, lo: number, hi: number) { return ew.clamp(js(x), lo, hi); }
   leakyRelu(x: BackendArray, slope: number) { return ew.leakyRelu(js(x), slope); }
-  where(c: BackendArray, a: BackendArray, b: BackendArray) { return ew.where(js(c), js(a), js(b)); }
+  where(c: BackendArray, a: BackendArray, b: BackendArray) { return run(ew.wherePlan(js(c), js(a), js(b))); }
 
   reduce(op: ReduceOp, x: BackendArray, axes: readonly number[], keepDims: boolean) { return reduce(op, js(x), axes, keepDims); }
   argReduce(op: "argmax" | "argmin", x: BackendArray, axis: number, keepDims: boolean) { return argReduce(op, js(x), axis, keepDims); }
@@ -68,12 +71,14 @@ export class JsBackend implements Backend {
   conv2dBackwardFilter(x: BackendArray, gy: BackendArray, wShape: Shape, p: Conv2dParams) {
     return parallel.conv2dBackwardFilter(js(x), js(gy), wShape, p) ?? conv.conv2dBackwardFilter(js(x), js(gy), wShape, p);
   }
-  maxPool2d(x: BackendArray, p: Pool2dParams) { return conv.maxPool2d(js(x), p); }
+  maxPool2d(x: BackendArray, p: Pool2dParams) { return parallel.maxPool2d(js(x), p) ?? conv.maxPool2d(js(x), p); }
   avgPool2d(x: BackendArray, p: Pool2dParams) { return conv.avgPool2d(js(x), p); }
   avgPool2dBackward(gy: BackendArray, xShape: Shape, p: Pool2dParams) { return conv.avgPool2dBackward(js(gy), xShape, p); }
 
   gather(x: BackendArray, dim: number, index: BackendArray) { return idx.gather(js(x), dim, js(index)); }
-  scatterAdd(x: BackendArray, dim: number, index: BackendArray, src: BackendArray) { return idx.scatterAdd(js(x), dim, js(index), js(src)); }
+  scatterAdd(x: BackendArray, dim: number, index: BackendArray, src: BackendArray) {
+    return parallel.scatterAdd(js(x), dim, js(index), js(src)) ?? idx.scatterAdd(js(x), dim, js(index), js(src));
+  }
   indexSelect(x: BackendArray, dim: number, index: BackendArray) { return idx.indexSelect(js(x), dim, js(index)); }
   indexAdd(x: BackendArray, dim: number, index: BackendArray, src: BackendArray) { return idx.indexAdd(js(x), dim, js(index), js(src)); }
 }

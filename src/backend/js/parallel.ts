@@ -1,28 +1,33 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
-import type { Conv2dParams } from "../backend";
+import type { Conv2dParams, Pool2dParams } from "../backend";
 import { GradlabError, fail } from "../../errors";
-import { DType, TypedArray, isFloat } from "../../tensor/dtype";
+import { DType, TypedArray, dtypeOfArray, isFloat } from "../../tensor/dtype";
 import { Shape, numel } from "../../tensor/shape";
-import { JsArray, contiguous, dataOf } from "./array";
-import { geometry } from "./conv";
+import { JsArray, coalesce, contiguous, dataOf } from "./array";
+import { convOutSize, geometry } from "./conv";
+import { around, scatterAddAligned, scatterAddData } from "./indexing";
+import { FAMILIES, Plan, UNARY_OPS, BINARY_OPS } from "./elementwise";
+import { ARRAY_OF, BYTES, isShared, sharedArray, sharing } from "./shared";
 import { Job, TaskName, convParams, dispenser, encodeJob, runTask } from "./tasks";
 import { BOOTSTRAP, DEAD, DESC_LENGTH, DONE, FAILED, GEN, NEXT, SEQ, SLOT, STARTING, STATE, TICKET, WorkerInit } from "./worker";
 
 /*
- * The js backend on several cores: matmul and the three convolution kernels
- * split their work between the main thread and a few worker threads.
+ * The js backend on several cores: matmul, the three convolution kernels,
+ * big elementwise kernels, max pooling and its backward scatterAdd split
+ * their work between the main thread and a few worker threads.
  *
  * Kernels are synchronous, so the pool is too. Workers are started once, on
- * the first product big enough to share, and then sleep in Atomics.wait.
- * A job's inputs are copied into one SharedArrayBuffer, the arena (copying
- * costs a small part of the product); the main thread writes what to do into
- * shared memory, wakes the workers, takes units of the work alongside them,
- * waits for those that started and copies the result out. How the work is
- * cut is decided in tasks.ts; the arithmetic is the single-threaded kernel's
- * (matmul.ts, conv.ts), so results are the same bit for bit for any number
- * of threads.
+ * the first kernel big enough to share, and then sleep in Atomics.wait.
+ * A job's inputs are shared arrays (shared.ts: results of earlier kernels,
+ * sent along with the job) or copies in one SharedArrayBuffer, the arena;
+ * its result is a new shared array. The main thread writes what to do into
+ * shared memory, wakes the workers, takes units of the work alongside them
+ * and waits for those that started. How the work is cut is decided in
+ * tasks.ts; the arithmetic is the single-threaded kernel's (matmul.ts,
+ * conv.ts, elementwise.ts, indexing.ts), so results are the same bit for
+ * bit for any number of threads.
  *
  * Each kernel here returns undefined where one thread is the better choice
  * (small work, one thread configured, integer inputs, no workers to be had),
@@ -31,8 +36,6 @@ import { BOOTSTRAP, DEAD, DESC_LENGTH, DONE, FAILED, GEN, NEXT, SEQ, SLOT, START
 
 /** Below this many multiply-adds a kernel stays on one thread: waking a worker and copying cost ~0.1 ms. */
 const MIN_WORK = 1 << 20;
-/** Elements of the shared column matrix of the filter gradient, per chunk of images (32 MB of float64). */
-const COL_BUDGET = 1 << 22;
 /** The default thread count is the number of cores, up to this. */
 const MAX_DEFAULT_THREADS = 8;
 /**
@@ -46,8 +49,8 @@ const UNITS_PER_THREAD = 8;
 export const internals = {
   /** Multiply-adds below which kernels stay on one thread. */
   minWork: MIN_WORK,
-  /** Elements of the filter gradient's shared column matrix (sets how many images go in a chunk). */
-  colBudget: COL_BUDGET,
+  /** Elements below which elementwise kernels stay on one thread. */
+  minElementwise: 1 << 17,
   /** How long a worker may take beyond the main thread's share (at least; 50x the main share's time if longer). */
   hangMs: 60_000,
   /** Jobs handed to more than one thread so far. */
@@ -78,6 +81,7 @@ let numThreads = defaultThreads();
 let pool: Pool | undefined;
 /** Why workers could not be started; until setNumThreads is called again, everything runs on one thread. */
 let unavailable: string | undefined;
+sharing.on = numThreads > 1;
 
 /**
  * How many threads the js backend's matmul and convolutions use: by default
@@ -89,6 +93,7 @@ export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) fail("setNumThreads", `expected a positive integer, got ${n}`);
   numThreads = n;
   unavailable = undefined;
+  sharing.on = n > 1;
   // a smaller count uses some of the workers there are (idle ones only sleep); a larger one needs a new pool
   if (pool && pool.size < n) {
     pool.close();
@@ -112,6 +117,7 @@ function acquire(): Pool | undefined {
       pool = new Pool(numThreads);
     } catch (e) {
       unavailable = e instanceof Error ? e.message : String(e);
+      sharing.on = false;
       process.emitWarning(`gradlab: could not start worker threads, so the js backend runs on one thread: ${unavailable}`);
       return undefined;
     }
@@ -133,10 +139,6 @@ function workerEntry(): { file: string; execArgv?: string[] } {
   }
 }
 
-const ARRAY_OF: Record<DType, new (b: SharedArrayBuffer, off: number, n: number) => TypedArray> = {
-  float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array,
-};
-const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 interface WorkerHandle {
   worker: Worker;
@@ -236,11 +238,13 @@ class Pool {
   run(op: string, job: Job, T: number): void {
     if (T > this.size) throw new Error(`parallel ${op}: ${T} threads asked of a pool of ${this.size}`);
     if (internals.roundRobin) job.roundRobin ??= T;
-    encodeJob(job, this.desc);
+    const externals = encodeJob(job, this.desc, this.arena);
     Atomics.store(this.ctl, NEXT, 0);
     for (let i = 1; i < T; i++) {
       const w = this.workers[i - 1], at = i * SLOT;
       w.seq++;
+      // a SharedArrayBuffer is shared, not copied, by postMessage; the worker lets go of it after the job
+      if (externals.length) w.port.postMessage({ seq: w.seq, externals });
       Atomics.store(this.ctl, at + TICKET, w.seq);
       Atomics.store(this.ctl, at + SEQ, w.seq);
       Atomics.notify(this.ctl, at + SEQ);
@@ -311,6 +315,35 @@ function copyOut(src: TypedArray): TypedArray {
   return out;
 }
 
+/*
+ * Shared tensors (shared.ts). The results of parallel kernels live in
+ * SharedArrayBuffers of their own, which the workers write directly: no
+ * copy out of the arena. A later parallel kernel that takes such a result
+ * as its input sends its buffer along with the job instead of copying it
+ * into the arena (postMessage shares a SharedArrayBuffer, about 6 µs), so
+ * a chain of them (conv, bias, relu, the next conv...) copies nothing.
+ */
+
+
+/**
+ * The buffers of a job: each input as every thread can see it (itself when
+ * it is shared already, else a copy in the arena), then `scratch` regions of
+ * the arena. Undefined when the arena cannot grow to hold them.
+ */
+function stage(pool: Pool, inputs: readonly TypedArray[], scratch: readonly [DType, number][] = []): TypedArray[] | undefined {
+  const copies = inputs.filter((b) => !isShared(b));
+  const regions = pool.regions([...copies.map((b): [DType, number] => [dtypeOfArray(b), b.length]), ...scratch]);
+  if (!regions) return undefined;
+  let k = 0;
+  const staged = inputs.map((b) => {
+    if (isShared(b)) return b;
+    const r = regions[k++];
+    r.set(b);
+    return r;
+  });
+  return [...staged, ...regions.slice(k)];
+}
+
 /**
  * Where a view's elements lie in its buffer, to copy only that span (with
  * its strides unchanged); a sparse view (every other column of a big
@@ -344,13 +377,15 @@ export function matmul(a: JsArray, b: JsArray): JsArray | undefined {
   const pool = acquire();
   if (!pool) return undefined;
 
-  const sa = span(a), sb = span(b);
+  // a shared operand is read where it lies (offsets from its buffer's start); another, from a copy of its span
+  const sa = isShared(a.buf) ? { x: a, lo: 0, len: a.buf.length } : span(a);
+  const sb = isShared(b.buf) ? { x: b, lo: 0, len: b.buf.length } : span(b);
   const dt = floatOf(a.dtype, b.dtype);
-  const regions = pool.regions([[a.dtype, sa.len], [b.dtype, sb.len], [dt, nb * M * N], ["float64", nb], ["float64", nb]]);
-  if (!regions) return undefined;
-  const [A, B, C, aOffs, bOffs] = regions;
-  A.set(sa.x.buf.subarray(sa.lo, sa.lo + sa.len));
-  B.set(sb.x.buf.subarray(sb.lo, sb.lo + sb.len));
+  const sub = (v: typeof sa) => (isShared(v.x.buf) ? v.x.buf : v.x.buf.subarray(v.lo, v.lo + v.len));
+  const staged = stage(pool, [sub(sa), sub(sb)], [["float64", nb], ["float64", nb]]);
+  if (!staged) return undefined;
+  const [A, B, aOffs, bOffs] = staged;
+  const C = sharedArray(dt, nb * M * N);
   const as = sa.x.strides, bs = sb.x.strides;
   const idx = new Array<number>(batch.length).fill(0);
   for (let t = 0; t < nb; t++) {
@@ -368,21 +403,29 @@ export function matmul(a: JsArray, b: JsArray): JsArray | undefined {
   }
   const params = [M, N, K, as[r - 2], as[r - 1], bs[r - 2], bs[r - 1], S, splitRows ? 1 : 0, nb * S];
   pool.run("matmul", { task: "matmul", bufs: [A, B, C, aOffs, bOffs], params }, T);
-  return new JsArray(copyOut(C), [...batch, M, N]);
+  return new JsArray(C, [...batch, M, N]);
 }
 
 /**
  * How many slices to cut a side of length D of a product into: a few per
- * thread, each at least 32 wide (every slice packs the other operand again)
- * and a whole number of 4-wide panels.
+ * thread, each at least 16 wide (every slice packs the other operand again)
+ * and a whole number of 4-wide panels. At 32 wide the filter gradient of a
+ * 32->64-channel 3x3 conv (D = 288) came in 9 slices of 10 ms each, so one
+ * thread finished a whole slice after the other: 18 slices halve that wait
+ * for about 4% more packing.
  */
 function slices(D: number): number {
-  return Math.min(Math.ceil(D / 4), Math.max(numThreads, Math.min(UNITS_PER_THREAD * numThreads, Math.floor(D / 32))));
+  return Math.min(Math.ceil(D / 4), Math.max(numThreads, Math.min(UNITS_PER_THREAD * numThreads, Math.floor(D / 16))));
 }
 
-/** Images per unit of a convolution over N images. */
+/**
+ * Images per unit of a convolution over N images: small units, since the
+ * thread that finishes last waits up to one unit for the others (an image
+ * of the MNIST CNN's second conv is about 1.5 ms; a unit costs one atomic
+ * add and one column buffer).
+ */
 function imagesPerUnit(N: number): number {
-  return Math.max(1, Math.floor(N / (UNITS_PER_THREAD * numThreads)));
+  return Math.max(1, Math.floor(N / (4 * UNITS_PER_THREAD * numThreads)));
 }
 
 function convOk(a: JsArray, b: JsArray, work: number): boolean {
@@ -396,13 +439,12 @@ export function conv2d(x: JsArray, w: JsArray, p: Conv2dParams): JsArray | undef
   if (!convOk(x, w, g.N * g.O * g.R * g.P) || T < 2) return undefined;
   const pool = acquire();
   if (!pool) return undefined;
-  const regions = pool.regions([[x.dtype, x.size], [w.dtype, w.size], [floatOf(x.dtype, w.dtype), g.N * g.O * g.P]]);
-  if (!regions) return undefined;
-  const [X, W, Y] = regions;
-  X.set(dataOf(x));
-  W.set(dataOf(w));
+  const staged = stage(pool, [dataOf(x), dataOf(w)]);
+  if (!staged) return undefined;
+  const [X, W] = staged;
+  const Y = sharedArray(floatOf(x.dtype, w.dtype), g.N * g.O * g.P);
   pool.run("conv2d", { task: "conv2d", bufs: [X, W, Y], params: [...convParams(x.shape, w.shape, p), imagesPerUnit(g.N)] }, T);
-  return new JsArray(copyOut(Y), [g.N, g.O, g.Ho, g.Wo]);
+  return new JsArray(Y, [g.N, g.O, g.Ho, g.Wo]);
 }
 
 /** conv2dBackwardInput, a few images per unit. */
@@ -412,17 +454,16 @@ export function conv2dBackwardInput(gy: JsArray, w: JsArray, xShape: Shape, p: C
   if (!convOk(gy, w, g.N * g.O * g.R * g.P) || T < 2) return undefined;
   const pool = acquire();
   if (!pool) return undefined;
-  const regions = pool.regions([[gy.dtype, gy.size], [w.dtype, w.size], [floatOf(gy.dtype, w.dtype), numel(xShape)]]);
-  if (!regions) return undefined;
-  const [GY, W, DX] = regions;
-  GY.set(dataOf(gy));
-  W.set(dataOf(w));
+  const staged = stage(pool, [dataOf(gy), dataOf(w)]);
+  if (!staged) return undefined;
+  const [GY, W] = staged;
+  const DX = sharedArray(floatOf(gy.dtype, w.dtype), numel(xShape));
   const params = [...convParams(xShape, w.shape, p), imagesPerUnit(g.N)];
   pool.run("conv2dBackwardInput", { task: "conv2dBackwardInput", bufs: [GY, W, DX], params }, T);
-  return new JsArray(copyOut(DX), [...xShape]);
+  return new JsArray(DX, [...xShape]);
 }
 
-/** conv2dBackwardFilter in chunks of images: unrolled by all threads, then dW cut into blocks (see tasks.ts). */
+/** conv2dBackwardFilter with dW cut into blocks of columns or rows, each thread unrolling the images itself (see tasks.ts). */
 export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: Conv2dParams): JsArray | undefined {
   const g = geometry(x.shape, wShape, p);
   if (!convOk(x, gy, g.N * g.O * g.R * g.P) || g.N === 0) return undefined;
@@ -432,20 +473,70 @@ export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: 
   if (T < 2) return undefined;
   const pool = acquire();
   if (!pool) return undefined;
-  const perImage = g.G * g.R * g.P;
-  const chunk = Math.min(g.N, Math.max(numThreads, Math.floor(internals.colBudget / perImage)));
-  const dt = floatOf(x.dtype, gy.dtype);
-  const regions = pool.regions([[x.dtype, x.size], [gy.dtype, gy.size], [dt, chunk * perImage], [dt, g.O * g.R]]);
-  if (!regions) return undefined;
-  const [X, GY, COL, DW] = regions;
-  X.set(dataOf(x));
-  GY.set(dataOf(gy));
+  const staged = stage(pool, [dataOf(x), dataOf(gy)], [[floatOf(x.dtype, gy.dtype), g.O * g.R]]);
+  if (!staged) return undefined;
+  const [X, GY, DW] = staged;
   DW.fill(0);
-  const conv = convParams(x.shape, wShape, p);
-  for (let n0 = 0; n0 < g.N; n0 += chunk) {
-    const count = Math.min(chunk, g.N - n0);
-    pool.run("conv2dBackwardFilter", { task: "im2col", bufs: [X, COL], params: [...conv, n0, count] }, Math.min(numThreads, count));
-    pool.run("conv2dBackwardFilter", { task: "filterGemm", bufs: [GY, COL, DW], params: [...conv, n0, count, splitCols ? 1 : 0, S] }, T);
-  }
+  pool.run("conv2dBackwardFilter", { task: "filterGrad", bufs: [X, GY, DW], params: [...convParams(x.shape, wShape, p), splitCols ? 1 : 0, S] }, T);
   return new JsArray(copyOut(DW), [...wShape]);
+}
+
+/**
+ * An elementwise plan (elementwise.ts) cut into slabs along its first
+ * dimension (after merging the dims that lie back to back). Only when its
+ * big inputs are shared already: copying one into the arena would cost
+ * about what the kernel does.
+ */
+export function elementwise(plan: Plan): JsArray | undefined {
+  const n = numel(plan.shape);
+  if (numThreads < 2 || n < internals.minElementwise) return undefined;
+  if (plan.inputs.some((b) => b.length >= sharing.min && !isShared(b))) return undefined;
+  const [dims, strides] = coalesce(plan.shape, plan.strides);
+  if (dims.length === 0) return undefined;
+  const U = Math.min(dims[0], UNITS_PER_THREAD * numThreads);
+  const T = Math.min(numThreads, U);
+  if (T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const staged = stage(pool, plan.inputs);
+  if (!staged) return undefined;
+  const out = sharedArray(plan.dtype, n);
+  const ops: readonly string[] = plan.family === "unary" ? UNARY_OPS : BINARY_OPS;
+  const params = [FAMILIES.indexOf(plan.family), plan.family === "where" ? 0 : ops.indexOf(plan.op), dims.length, ...dims, ...strides.flat(), ...plan.starts, U];
+  pool.run(plan.op, { task: "elementwise", bufs: [out, ...staged], params }, T);
+  return new JsArray(out, plan.shape);
+}
+
+/** maxPool2d, a few planes per unit; x is copied into the arena if it is not shared (the pooling costs several times the copy). */
+export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: JsArray } | undefined {
+  if (numThreads < 2 || !isFloat(x.dtype) || x.size < internals.minElementwise) return undefined;
+  const [N, C, H, W] = x.shape;
+  const Ho = convOutSize(H, p.kernel[0], p.stride[0], p.padding[0], 1), Wo = convOutSize(W, p.kernel[1], p.stride[1], p.padding[1], 1);
+  const U = Math.min(N * C, UNITS_PER_THREAD * numThreads);
+  const T = Math.min(numThreads, U);
+  if (T < 2 || Ho <= 0 || Wo <= 0) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const staged = stage(pool, [dataOf(x)]);
+  if (!staged) return undefined;
+  const out = sharedArray(x.dtype, N * C * Ho * Wo), arg = sharedArray("int32", N * C * Ho * Wo);
+  const params = [N, C, H, W, ...p.kernel, ...p.stride, ...p.padding, U];
+  pool.run("maxPool2d", { task: "maxPool2d", bufs: [staged[0], out, arg], params }, T);
+  return { out: new JsArray(out, [N, C, Ho, Wo]), argmax: new JsArray(arg, [N, C, Ho, Wo]) };
+}
+
+/** scatterAdd where index is aligned with x (max pooling's backward pass), a few slabs per unit; others stay on one thread. */
+export function scatterAdd(x: JsArray, dim: number, index: JsArray, src: JsArray): JsArray | undefined {
+  if (numThreads < 2 || !isFloat(x.dtype) || !isFloat(src.dtype) || x.size < internals.minElementwise || !scatterAddAligned(x, dim, index)) return undefined;
+  const [outer, size, inner] = around(x.shape, dim);
+  const U = Math.min(outer, UNITS_PER_THREAD * numThreads);
+  const T = Math.min(numThreads, U);
+  if (T < 2) return undefined;
+  const pool = acquire();
+  if (!pool) return undefined;
+  const staged = stage(pool, scatterAddData(x, index, src));
+  if (!staged) return undefined;
+  const out = sharedArray(x.dtype, x.size);
+  pool.run("scatterAdd", { task: "scatterAdd", bufs: [...staged, out], params: [outer, size, index.shape[dim], inner, U] }, T);
+  return new JsArray(out, [...x.shape]);
 }

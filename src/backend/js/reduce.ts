@@ -1,7 +1,7 @@
 import type { ReduceOp } from "../backend";
 import { allocate } from "../../tensor/dtype";
-import { numel } from "../../tensor/shape";
-import { JsArray, dataOf } from "./array";
+import { contiguousStrides, numel } from "../../tensor/shape";
+import { JsArray, dataOf, forEachRow } from "./array";
 
 /**
  * Reductions move the reduced axes to the end (a free transpose of the
@@ -20,6 +20,8 @@ function outShape(x: JsArray, axes: readonly number[], keepDims: boolean): numbe
 }
 
 export function reduce(op: ReduceOp, x: JsArray, axes: readonly number[], keepDims: boolean): JsArray {
+  const increasing = axes.every((a, i) => i === 0 || axes[i - 1] < a);
+  if (op === "sum" && x.dtype !== "bool" && increasing && !axesLastIsContiguous(x, axes)) return sumInPlace(x, axes, keepDims);
   const { data, keptShape, block } = moveAxesLast(x, axes);
   const n = numel(keptShape);
   const dtype = op === "sum" || op === "prod" ? (x.dtype === "bool" ? "int32" : x.dtype) : x.dtype;
@@ -56,6 +58,41 @@ export function reduce(op: ReduceOp, x: JsArray, axes: readonly number[], keepDi
     }
     out[r] = acc;
   }
+  return new JsArray(out, outShape(x, axes, keepDims));
+}
+
+function axesLastIsContiguous(x: JsArray, axes: readonly number[]): boolean {
+  const perm = [...x.shape.map((_, i) => i).filter((i) => !axes.includes(i)), ...axes];
+  return new JsArray(x.buf, perm.map((p) => x.shape[p]), perm.map((p) => x.strides[p]), x.offset).isContiguous();
+}
+
+/**
+ * A sum over axes that are not the last ones (a conv bias's gradient sums
+ * over N, H and W of [N, C, H, W]) without moving them last first, which
+ * copies all of x: x is walked as it lies, each element added to its
+ * output's running sum (kept in float64, as the loop above keeps acc). Each
+ * output still adds its elements in the order the loop above does (the
+ * reduced axes in increasing order), so the sums are the same bit for bit.
+ */
+function sumInPlace(x: JsArray, axes: readonly number[], keepDims: boolean): JsArray {
+  const kept = x.shape.filter((_, i) => !axes.includes(i));
+  const keptStrides = contiguousStrides(kept);
+  let k = 0;
+  const outStrides = x.shape.map((_, i) => (axes.includes(i) ? 0 : keptStrides[k++]));
+  const acc = new Float64Array(numel(kept));
+  const xb = x.buf;
+  forEachRow(x.shape, [x.strides, outStrides], [x.offset, 0], (o, n, s) => {
+    const xs = s[0];
+    if (s[1] === 0) {
+      let a = acc[o[1]];
+      for (let j = 0, i = o[0]; j < n; j++, i += xs) a += xb[i];
+      acc[o[1]] = a;
+    } else {
+      for (let j = 0, i = o[0], r = o[1]; j < n; j++, i += xs, r += s[1]) acc[r] += xb[i];
+    }
+  });
+  const out = allocate(x.dtype, acc.length);
+  out.set(acc);
   return new JsArray(out, outShape(x, axes, keepDims));
 }
 

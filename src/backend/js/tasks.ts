@@ -1,6 +1,8 @@
 import type { Conv2dParams } from "../backend";
-import { TypedArray } from "../../tensor/dtype";
-import { Geometry, conv2dBackwardInputImages, conv2dImages, geometry, im2col } from "./conv";
+import { TypedArray, allocate, dtypeOfArray } from "../../tensor/dtype";
+import { Geometry, conv2dBackwardInputImages, conv2dImages, geometry, im2colRows, maxPool2dPlanes } from "./conv";
+import { scatterAddSlabs } from "./indexing";
+import { BINARY_OPS, FAMILIES, UNARY_OPS, runRows } from "./elementwise";
 import { gemm } from "./matmul";
 
 /**
@@ -22,7 +24,7 @@ export interface Job {
   roundRobin?: number;
 }
 
-export const TASKS = ["matmul", "conv2d", "conv2dBackwardInput", "im2col", "filterGemm", "fail"] as const;
+export const TASKS = ["matmul", "conv2d", "conv2dBackwardInput", "filterGrad", "elementwise", "maxPool2d", "scatterAdd", "fail"] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /** Hands out unit numbers 0, 1, 2, ... to whichever thread asks first (an atomic counter the job's threads share). */
@@ -48,8 +50,10 @@ export function runTask(job: Job, next: Next, t: number): void {
     case "matmul": return matmulUnits(b, q, next);
     case "conv2d": return conv2dUnits(b, q, next);
     case "conv2dBackwardInput": return conv2dBackwardInputUnits(b, q, next);
-    case "im2col": return im2colUnits(b, q, next);
-    case "filterGemm": return filterGemmUnits(b, q, next);
+    case "filterGrad": return filterGradUnits(b, q, next);
+    case "elementwise": return elementwiseUnits(b, q, next);
+    case "maxPool2d": return maxPoolUnits(b, q, next);
+    case "scatterAdd": return scatterAddUnits(b, q, next);
     case "fail": return failShare(q, t);
   }
 }
@@ -116,47 +120,86 @@ function conv2dBackwardInputUnits(bufs: TypedArray[], q: number[], next: Next): 
 /*
  * The filter gradient sums over images, so cutting the images between
  * threads would need per-thread partial sums added at the end, in another
- * order than one thread's. Instead it runs in two steps per chunk of images:
- * the threads unroll the chunk's images into one shared column matrix, then
- * cut dW into blocks of rows (or columns), and each block goes through the
- * images in order, as the single-threaded kernel does.
+ * order than one thread's. Instead dW is cut into blocks of columns (rows
+ * of the column matrix: taps) or of rows (output channels), and each block
+ * goes through the images in order, as the single-threaded kernel does.
+ * A block of columns needs only its own rows of each image's column matrix,
+ * which its thread unrolls itself (so no thread waits for another and the
+ * column matrix never leaves the cache); a block of rows needs all of it.
  */
 
-/** Step 1, unit i: col[i, gi] = im2col(x[n0+i, gi]) for every group. bufs: x, col; params: the conv's, n0, count. */
-function im2colUnits(bufs: TypedArray[], q: number[], next: Next): void {
-  const [x, col] = bufs;
+/**
+ * Unit s: block s of S of dW_g's columns (or rows) += dy[n, g] ·
+ * col[n, g]^T over the images in order. bufs: x, gy, dw; params: the
+ * conv's, whether to cut columns, S.
+ */
+function filterGradUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, gy, dw] = bufs;
   const { g, p } = convOf(q);
-  const [n0, count] = q.slice(CONV_PARAMS);
-  const size = g.R * g.P;
-  for (let i = next(); i < count; i = next()) {
-    for (let gi = 0; gi < g.G; gi++) {
-      const c = (i * g.G + gi) * size;
-      im2col(x, ((n0 + i) * g.C + gi * g.Cg) * g.H * g.W, g, p, col.subarray(c, c + size));
+  const [splitCols, S] = q.slice(CONV_PARAMS);
+  const { Og, R, P, O, G, N } = g;
+  for (let s = next(); s < S; s = next()) {
+    const [a0, a1] = part4(splitCols ? R : Og, s, S);
+    if (a1 <= a0) continue;
+    const [r0, r1] = splitCols ? [a0, a1] : [0, R];
+    const col = allocate(dtypeOfArray(dw), (r1 - r0) * P);
+    for (let n = 0; n < N; n++) {
+      for (let gi = 0; gi < G; gi++) {
+        im2colRows(x, (n * g.C + gi * g.Cg) * g.H * g.W, g, p, col, r0, r1);
+        const gOff = (n * O + gi * Og) * P, wOff = gi * Og * R;
+        // the same product as conv2dBackwardFilter's, restricted to a block of dW
+        if (splitCols) gemm(Og, a1 - a0, P, gy, gOff, P, 1, col, 0, 1, P, dw, wOff + a0, R, true);
+        else gemm(a1 - a0, R, P, gy, gOff + a0 * P, P, 1, col, 0, 1, P, dw, wOff + a0 * R, R, true);
+      }
     }
   }
 }
 
 /**
- * Step 2, unit s: block s of S of dW_g's columns (or rows) += dy[n, g] ·
- * col[n, g]^T over the chunk's images in order. bufs: gy, col, dw; params:
- * the conv's, n0, count, whether to cut columns, S.
+ * An elementwise plan (elementwise.ts), unit u: slab u of U along the first
+ * of its (merged) dims. bufs: the output, then the inputs; params: family,
+ * op, rank, dims, each array's strides, each array's start, U.
  */
-function filterGemmUnits(bufs: TypedArray[], q: number[], next: Next): void {
-  const [gy, col, dw] = bufs;
-  const { g } = convOf(q);
-  const [n0, count, splitCols, S] = q.slice(CONV_PARAMS);
-  const { Og, R, P, O, G } = g;
-  for (let s = next(); s < S; s = next()) {
-    const [a0, a1] = part4(splitCols ? R : Og, s, S);
-    if (a1 <= a0) continue;
-    for (let i = 0; i < count; i++) {
-      for (let gi = 0; gi < G; gi++) {
-        const gOff = ((n0 + i) * O + gi * Og) * P, cOff = (i * G + gi) * R * P, wOff = gi * Og * R;
-        // the same product as conv2dBackwardFilter's, restricted to a block of dW
-        if (splitCols) gemm(Og, a1 - a0, P, gy, gOff, P, 1, col, cOff + a0 * P, 1, P, dw, wOff + a0, R, true);
-        else gemm(a1 - a0, R, P, gy, gOff + a0 * P, P, 1, col, cOff, 1, P, dw, wOff + a0 * R, R, true);
-      }
-    }
+function elementwiseUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const family = FAMILIES[q[0]];
+  const op = family === "unary" ? UNARY_OPS[q[1]] : family === "binary" ? BINARY_OPS[q[1]] : "where";
+  const rank = q[2];
+  const dims = q.slice(3, 3 + rank);
+  const k = bufs.length;
+  const strides: number[][] = [];
+  for (let a = 0; a < k; a++) strides.push(q.slice(3 + rank + a * rank, 3 + rank + (a + 1) * rank));
+  const starts = q.slice(3 + rank + k * rank, 3 + rank + k * rank + k);
+  const U = q[3 + rank + k * rank + k];
+  for (let u = next(); u < U; u = next()) {
+    const [r0, r1] = range(dims[0], u, U);
+    if (r1 <= r0) continue;
+    runRows(family, op, bufs, [r1 - r0, ...dims.slice(1)], strides, starts.map((s, a) => s + r0 * strides[a][0]));
+  }
+}
+
+/** A range of units u of U over n things (planes, slabs), as [start, end). */
+function range(n: number, u: number, U: number): [number, number] {
+  return [Math.floor((u * n) / U), Math.floor(((u + 1) * n) / U)];
+}
+
+/** maxPool2d, unit u: planes range(N*C, u, U). bufs: x, out, argmax; params: x's shape, kernel, stride, padding, U. */
+function maxPoolUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, out, arg] = bufs;
+  const [N, C, H, W, kh, kw, sh, sw, ph, pw, U] = q;
+  const p = { kernel: [kh, kw] as [number, number], stride: [sh, sw] as [number, number], padding: [ph, pw] as [number, number] };
+  for (let u = next(); u < U; u = next()) {
+    const [p0, p1] = range(N * C, u, U);
+    if (p1 > p0) maxPool2dPlanes(x, [N, C, H, W], p, out, arg as Int32Array, p0, p1);
+  }
+}
+
+/** An aligned scatterAdd (indexing.ts), unit u: slabs range(outer, u, U). bufs: x, index, src, out; params: outer, size, m, inner, U. */
+function scatterAddUnits(bufs: TypedArray[], q: number[], next: Next): void {
+  const [x, idx, src, out] = bufs;
+  const [outer, size, m, inner, U] = q;
+  for (let u = next(); u < U; u = next()) {
+    const [o0, o1] = range(outer, u, U);
+    if (o1 > o0) scatterAddSlabs(x, idx, src, out, outer, size, m, inner, o0, o1);
   }
 }
 
@@ -172,29 +215,54 @@ function failShare(q: number[], t: number): void {
 
 const ARRAY_TYPES = [Float32Array, Float64Array, Int32Array, Uint8Array] as const;
 
-/** [task, roundRobin, #bufs, #params, (byteOffset, length, type) per buf, params...] */
-export function encodeJob(job: Job, desc: Float64Array): void {
-  const n = 4 + 3 * job.bufs.length + job.params.length;
+/**
+ * [task, roundRobin, #bufs, #params, #externals, (byteOffset, length, type,
+ * source) per buf, params...]. A buf lies in the arena (source -1) or in a
+ * SharedArrayBuffer of its own (a shared tensor, see parallel.ts), which
+ * goes to the workers by message with the job: source k is the k-th of the
+ * `externals` returned here.
+ */
+export function encodeJob(job: Job, desc: Float64Array, arena: SharedArrayBuffer): SharedArrayBuffer[] {
+  const n = 5 + 4 * job.bufs.length + job.params.length;
   if (n > desc.length) throw new Error(`parallel ${job.task}: job description too long (${n} numbers)`);
+  const externals: SharedArrayBuffer[] = [];
   let i = 0;
   desc[i++] = TASKS.indexOf(job.task);
   desc[i++] = job.roundRobin ?? 0;
   desc[i++] = job.bufs.length;
   desc[i++] = job.params.length;
+  const count = i++;
   for (const b of job.bufs) {
     desc[i++] = b.byteOffset;
     desc[i++] = b.length;
     desc[i++] = ARRAY_TYPES.findIndex((T) => b instanceof T);
+    if (b.buffer === arena) desc[i++] = -1;
+    else if (b.buffer instanceof SharedArrayBuffer) {
+      let k = externals.indexOf(b.buffer);
+      if (k < 0) k = externals.push(b.buffer) - 1;
+      desc[i++] = k;
+    } else throw new Error(`parallel ${job.task}: a buffer that other threads cannot see`);
   }
+  desc[count] = externals.length;
   for (const v of job.params) desc[i++] = v;
+  return externals;
 }
 
-export function decodeJob(desc: Float64Array, arena: SharedArrayBuffer): Job {
+/** How many shared buffers besides the arena the job in desc needs (encodeJob's externals). */
+export function externalsOf(desc: Float64Array): number {
+  return desc[4];
+}
+
+export function decodeJob(desc: Float64Array, arena: SharedArrayBuffer, externals: readonly SharedArrayBuffer[] = []): Job {
   let i = 0;
   const task = TASKS[desc[i++]];
   const roundRobin = desc[i++];
   const nb = desc[i++], np = desc[i++];
+  i++; // the count of externals
   const bufs: TypedArray[] = [];
-  for (let k = 0; k < nb; k++, i += 3) bufs.push(new ARRAY_TYPES[desc[i + 2]](arena, desc[i], desc[i + 1]));
+  for (let k = 0; k < nb; k++, i += 4) {
+    const src = desc[i + 3];
+    bufs.push(new ARRAY_TYPES[desc[i + 2]](src < 0 ? arena : externals[src], desc[i], desc[i + 1]));
+  }
   return { task, bufs, params: Array.from(desc.subarray(i, i + np)), roundRobin };
 }

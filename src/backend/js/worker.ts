@@ -1,5 +1,5 @@
 import { MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { decodeJob, dispenser, runTask } from "./tasks";
+import { decodeJob, dispenser, externalsOf, runTask } from "./tasks";
 
 /*
  * The worker side of parallel.ts. A worker sleeps in Atomics.wait on its
@@ -54,14 +54,20 @@ export function serve(init: WorkerInit): void {
     if (Atomics.compareExchange(ctl, base + TICKET, seq, 0) !== seq) continue;
     let failed = 0;
     try {
-      // the main thread posts a new arena before the job that needs it, so it is already queued
+      // the main thread posts a new arena, and the job's own shared buffers, before the job, so
+      // they are already queued; buffers of a job this worker skipped (its ticket was taken back)
+      // are still queued too, and are dropped
+      // (drained to the end, so that no queued message keeps a big buffer alive while this worker sleeps)
       const want = Atomics.load(ctl, GEN);
-      while (gen !== want) {
-        const m = receiveMessageOnPort(init.port);
-        if (!m) throw new Error(`arena ${want} was not sent`);
-        ({ arena, gen } = m.message as { arena: SharedArrayBuffer; gen: number });
+      let externals: SharedArrayBuffer[] = [];
+      for (let m = receiveMessageOnPort(init.port); m; m = receiveMessageOnPort(init.port)) {
+        const msg = m.message as { arena?: SharedArrayBuffer; gen?: number; externals?: SharedArrayBuffer[]; seq?: number };
+        if (msg.arena) ({ arena, gen } = msg as { arena: SharedArrayBuffer; gen: number });
+        else if (msg.seq === seq && msg.externals) externals = msg.externals;
       }
-      const job = decodeJob(desc, arena);
+      if (gen !== want) throw new Error(`arena ${want} was not sent`);
+      if (externals.length !== externalsOf(desc)) throw new Error(`the shared buffers of job ${seq} were not sent`);
+      const job = decodeJob(desc, arena, externals);
       runTask(job, dispenser(job, init.index, ctl, NEXT), init.index);
     } catch (e) {
       failed = 1;

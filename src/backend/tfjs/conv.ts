@@ -14,6 +14,7 @@ import * as L from "./layout";
  *   forward Conv2D                              39 ms
  *   input gradient: Conv2DBackpropInput        332 ms   as a forward conv of the flipped kernel: 25 ms
  *   filter gradient: (no kernel on wasm)   im2col + matMul: 887 ms   as a forward conv, batch<->channels: 73 ms
+ * (with one input channel im2col wins after all, when an identity conv lays the windows out: see filterGrad).
  * The transposes NCHW<->NHWC cost about 1 ms each at that size.
  *
  * tfjs has no groups and refuses stride > 1 together with dilation > 1;
@@ -22,7 +23,7 @@ import * as L from "./layout";
  * dilation out as zeros inside the kernel.
  */
 
-type Pads = [[number, number], [number, number]];
+export type Pads = [[number, number], [number, number]];
 
 const NCHW_TO_NHWC = [0, 2, 3, 1];
 const NHWC_TO_NCHW = [0, 3, 1, 2];
@@ -93,34 +94,81 @@ export function conv2dBackwardInput(tf: TF, gy: Tensor, w: Tensor, xShape: reado
   return L.transpose(tf, dx, NHWC_TO_NCHW);
 }
 
+/** How the caller's x and dy are laid out: gradlab's NCHW or tfjs' own NHWC. */
+export type Layout = "NCHW" | "NHWC";
+
+/** For each layout: x as [C, H, W, N], dy as [Ho, Wo, N, O], either as NHWC. */
+const PERMS: Record<Layout, { chwn: number[]; hwno: number[]; nhwc: number[] }> = {
+  NCHW: { chwn: [1, 2, 3, 0], hwno: [2, 3, 0, 1], nhwc: NCHW_TO_NHWC },
+  NHWC: { chwn: [3, 1, 2, 0], hwno: [1, 2, 0, 3], nhwc: [0, 1, 2, 3] },
+};
+
+export interface FilterGradParams {
+  kernel: [number, number];
+  stride: [number, number];
+  dilation: [number, number];
+  /** [[top, bottom], [left, right]], as tfjs' "same" padding may be uneven. */
+  pads: Pads;
+  groups: number;
+}
+
 /**
- * dW as a forward convolution in which the batch is the channel being
- * summed over: dW[o, c, i, j] = sum over n, oy, ox of
- * gy[n, o, oy, ox] * xpad[n, c, oy*s + i*d, ox*s + j*d], which is conv of
- * X'[c, h, w, n] (channels as the batch) with the filter F[oy, ox, n, o],
- * stride d and dilation s. When both d and s exceed 1 (tfjs takes only
- * one), it computes the gradient of the kernel with its zeros spelled out
- * (stride 1) and keeps every d-th tap.
+ * The filter gradient, dW [Cg, kh, kw, O], from x and dy in `layout`; gradlab's
+ * conv2dBackwardFilter and the Conv2DBackpropFilter kernel composed for
+ * engines that lack it (missing.ts) both come here.
+ *
+ * Two compositions, measured on wasm at batch 64:
+ * - in general, a forward convolution in which the batch is the channel
+ *   being summed over: dW[o, c, i, j] = sum over n, oy, ox of
+ *   dy[n, oy, ox, o] * xpad[n, oy*s + i*d, ox*s + j*d, c], which is conv of
+ *   X'[c, h, w, n] (channels as the batch) with the filter F[oy, ox, n, o],
+ *   stride d and dilation s (32->64 channels, 13x13: 25 ms). When both d
+ *   and s exceed 1 (tfjs takes only one), it computes the gradient of the
+ *   kernel with its zeros spelled out (stride 1) and keeps every d-th tap;
+ * - with one input channel (a first layer) that conv has a huge kernel
+ *   (26x26 for MNIST) and only kh*kw outputs, and runs slowly (23 ms); there
+ *   im2col is cheap instead: a forward conv with an identity filter lays
+ *   each window out as a row of patches [N*Ho*Wo, kh*kw], and
+ *   dW = patches^T · dy is one matMul (3 ms). (Slicing the kh*kw taps out
+ *   of x instead costs 20 ms: wasm's Slice of a 4-D box is slow.)
  */
-export function conv2dBackwardFilter(tf: TF, x: Tensor, gy: Tensor, wShape: readonly number[], p: Conv2dParams): Tensor {
-  const [O, Cg, kh, kw] = wShape;
-  const G = p.groups, Og = O / G;
-  const [ph, pw] = p.padding;
-  const xt = L.transpose(tf, x, [1, 2, 3, 0]); // [C, H, W, N]
-  const f = L.transpose(tf, gy, [2, 3, 0, 1]); // [Ho, Wo, N, O]
+export function filterGrad(tf: TF, x: Tensor, dy: Tensor, layout: Layout, p: FilterGradParams): Tensor {
+  const [kh, kw] = p.kernel;
+  const G = p.groups;
+  const C = x.shape[layout === "NCHW" ? 1 : 3] as number, O = dy.shape[layout === "NCHW" ? 1 : 3] as number;
+  const Cg = C / G, Og = O / G;
+  const perm = PERMS[layout];
+  if (C === 1) {
+    const eye = tf.reshape(tf.eye(kh * kw), [kh, kw, 1, kh * kw]);
+    const patches = convNHWC(tf, L.transpose(tf, x, perm.nhwc), eye, p.stride, p.dilation, p.pads, 1); // [N, Ho, Wo, kh*kw]
+    const rows = L.transpose(tf, tf.reshape(patches, [-1, kh * kw]), [1, 0]);
+    const dyRows = tf.reshape(L.transpose(tf, dy, perm.nhwc), [-1, O]);
+    return tf.reshape(tf.matMul(rows, dyRows), [1, kh, kw, O]);
+  }
+  const xt = L.transpose(tf, x, perm.chwn); // [C, H, W, N]
+  const f = L.transpose(tf, dy, perm.hwno); // [Ho, Wo, N, O]
   const clash = p.dilation.some((d) => d > 1) && p.stride.some((s) => s > 1);
   const stride: [number, number] = clash ? [1, 1] : p.dilation;
-  const span = [0, 1].map((a) => (clash ? (wShape[2 + a] - 1) * p.dilation[a] + 1 : wShape[2 + a]));
+  const span = [0, 1].map((a) => (clash ? (p.kernel[a] - 1) * p.dilation[a] + 1 : p.kernel[a]));
   const parts: Tensor[] = [];
   for (let g = 0; g < G; g++) {
     const xg = G === 1 ? xt : L.slice(tf, xt, [g * Cg, 0, 0, 0], [Cg, ...xt.shape.slice(1)]);
     const fg = G === 1 ? f : L.slice(tf, f, [0, 0, 0, g * Og], [...f.shape.slice(0, 3), Og]);
-    const out = convNHWC(tf, xg, fg, stride, p.stride, [[ph, ph], [pw, pw]], 1); // [Cg, >=kh, >=kw, Og]
+    const out = convNHWC(tf, xg, fg, stride, p.stride, p.pads, 1); // [Cg, >=kh, >=kw, Og]
     parts.push(L.slice(tf, out, [0, 0, 0, 0], [Cg, span[0], span[1], Og]));
   }
   let dw = G === 1 ? parts[0] : tf.concat(parts, 3); // [Cg, kh, kw, O]
   if (clash) dw = L.stridedSlice(tf, dw, [0, 0, 0, 0], dw.shape, [1, p.dilation[0], p.dilation[1], 1]);
-  return L.transpose(tf, tf.reshape(dw, [Cg, kh, kw, O]), [3, 0, 1, 2]);
+  return tf.reshape(dw, [Cg, kh, kw, O]);
+}
+
+/** dW [O, Cg, kh, kw] (OIHW) for x and gy in NCHW. */
+export function conv2dBackwardFilter(tf: TF, x: Tensor, gy: Tensor, wShape: readonly number[], p: Conv2dParams): Tensor {
+  const [ph, pw] = p.padding;
+  const dw = filterGrad(tf, x, gy, "NCHW", {
+    kernel: [wShape[2], wShape[3]], stride: p.stride, dilation: p.dilation, pads: [[ph, ph], [pw, pw]], groups: p.groups,
+  });
+  return L.transpose(tf, dw, [3, 0, 1, 2]);
 }
 
 // --- pooling -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { defaultCandidates, loadEngine, type Engine, type LoadResult } from "./e
 import * as K from "./kernels";
 import * as L from "./layout";
 import { Memory, TfArray, type ViewOf } from "./memory";
+import { composeMissingKernels } from "./missing";
 
 /**
  * The fast path: every kernel of the Backend interface on TensorFlow.js
@@ -192,18 +193,21 @@ function sliceAssign(tf: Engine["tf"], x: TfTensor, src: TfTensor, begin: readon
  */
 let loaded: LoadResult | undefined;
 let loading: Promise<LoadResult> | undefined;
+/** Kernels the engine lacked, registered into it composed of its own ops (missing.ts). */
+let composed: string[] = [];
 
 register("tfjs", () => new TfjsBackend(loaded!), {
   load: async () => {
     loading ??= loadEngine(defaultCandidates());
     try {
       loaded = await loading;
+      composed = composeMissingKernels(loaded.engine.tf);
     } catch (e) {
       loading = undefined;
       throw e;
     }
   },
-  describe: () => loaded && { engine: loaded.engine.description, skipped: loaded.skipped },
+  describe: () => loaded && { engine: loaded.engine.description, skipped: loaded.skipped, composed },
 });
 
 export { loadEngine, defaultCandidates, explain, initialise, EngineInitError } from "./engine";
