@@ -129,7 +129,9 @@ add("fake-score", make(null, null, null, [["end",
 add("snoop", make(RELU,
   "let leaked = \"\";\n" +
   "const fsSnoop = require(\"fs\");\n" +
-  "for (const p of [\"/work/wt/grade/test/grade/fixtures/solutions/fixture-relu.ipynb\", \"../../../../test/grade/fixtures/solutions/fixture-relu.ipynb\", \"/proc/self/environ\", \"/proc/self/cmdline\"]) {\n" +
+  "// the checkout's real solutions, found from the harness's own path (argv[1] is <checkout>/dist/src/grade/harness.js)\n" +
+  "const checkout = require(\"path\").resolve(process.argv[1], \"../../../..\");\n" +
+  "for (const p of [checkout + \"/test/grade/fixtures/solutions/fixture-relu.ipynb\", checkout + \"/solutions/01-activations.ipynb\", \"../../../../test/grade/fixtures/solutions/fixture-relu.ipynb\", \"/proc/self/environ\", \"/proc/self/cmdline\"]) {\n" +
   "  try { leaked += fsSnoop.readFileSync(p, \"utf8\"); } catch { /* denied */ }\n" +
   "}\n" +
   "try { leaked += fsSnoop.readdirSync(\"..\").join(\",\") + fsSnoop.readdirSync(\"../..\").join(\",\"); } catch { /* denied */ }\n" +
