@@ -6,12 +6,13 @@
  *
  * Each submission is the exercise notebook with some cells filled in or added, written here as
  * NAME.ipynb; expected.json holds the exact score each must get, and why. Paths are resolved from
- * this file's folder, so the working directory does not matter. The output is byte-identical to
- * what the earlier Python generator wrote (json.dump with indent=1, sort_keys=True, no trailing
- * newline), so regenerating leaves the committed files unchanged.
+ * this file's folder, so the working directory does not matter. Files are written with the
+ * exercise generator's stableJson (sorted keys, as Jupyter writes notebooks), so regenerating
+ * leaves the committed files unchanged.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stableJson, toLines as lines } from "../../../src/grade/notebook";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Cell = { cell_type: string; metadata: { gradlab?: Record<string, Json> } & Record<string, Json>; source: string[] } & Record<string, Json>;
@@ -19,39 +20,6 @@ type Notebook = { cells: Cell[] } & Record<string, Json>;
 
 const here = __dirname;
 const EX = JSON.parse(readFileSync(join(here, "..", "fixtures", "exercises", "fixture-relu.ipynb"), "utf8")) as Notebook;
-
-/**
- * Python's json.dumps(value, indent=1, sort_keys=True, ensure_ascii=...): one space per level,
- * ", " never (items end in ","), ": " between key and value, keys sorted by code point, empty
- * containers as [] and {}. Numbers are written as JavaScript writes them: the fixture has only
- * integers, so there is no 1.0 to lose.
- */
-function pyJson(value: Json, ensureAscii: boolean, depth = 0): string {
-  const pad = (d: number) => "\n" + " ".repeat(d);
-  if (value === null) return "null";
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new Error("not JSON: " + value);
-    return String(value);
-  }
-  if (typeof value === "string") {
-    const s = JSON.stringify(value);
-    return ensureAscii ? s.replace(/[^\x20-\x7e]/g, (ch) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0")) : s;
-  }
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    return "[" + value.map((v) => pad(depth + 1) + pyJson(v, ensureAscii, depth + 1)).join(",") + pad(depth) + "]";
-  }
-  const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (keys.length === 0) return "{}";
-  return "{" + keys.map((k) => pad(depth + 1) + pyJson(k, ensureAscii) + ": " + pyJson(value[k], ensureAscii, depth + 1)).join(",") + pad(depth) + "}";
-}
-
-function lines(s: string): string[] {
-  const out = s.split("\n").map((l) => l + "\n");
-  out[out.length - 1] = out[out.length - 1].slice(0, -1);
-  return out;
-}
 
 const RELU = "function relu(x: number): number {\n  return x > 0 ? x : 0;\n}";
 const SOFTMAX = "function softmax(xs: number[]): number[] {\n  const m = Math.max(...xs);\n  const e = xs.map((x) => Math.exp(x - m));\n  const s = e.reduce((a, b) => a + b, 0);\n  return e.map((v) => v / s);\n}";
@@ -90,7 +58,7 @@ const corpus: Record<string, Json> = {};
 function add(name: string, nb: Notebook | null, total: number, questions: Record<string, number>, why: string): void {
   corpus[name] = { total, questions, why };
   if (nb === null) return;
-  writeFileSync(join(here, name + ".ipynb"), pyJson(nb, false));
+  writeFileSync(join(here, name + ".ipynb"), stableJson(nb));
 }
 
 add("correct", make(RELU, SOFTMAX, SQUARE, [], ANSWER), 11, { q1: 4, q2: 4, q3: 3, q4: 0 },
@@ -211,5 +179,5 @@ add("inject-tests", make(null, null,
 writeFileSync(join(here, "not-a-notebook.ipynb"), "{ this is not json");
 add("not-a-notebook", null, 0, {}, "not JSON: graded 0 with a note, without crashing; it matches no exercise");
 
-writeFileSync(join(here, "expected.json"), pyJson(corpus, true));
+writeFileSync(join(here, "expected.json"), stableJson(corpus));
 console.log(Object.keys(corpus).length, "submissions");
