@@ -24,6 +24,7 @@ const fs = require("node:fs") as typeof import("node:fs");
 const crypto = require("node:crypto") as typeof import("node:crypto");
 const timersModule = require("node:timers") as typeof import("node:timers");
 const vm = require("node:vm") as typeof import("node:vm");
+const { sep } = require("node:path") as typeof import("node:path");
 const { hiddenKey } = require("./hidden-key") as typeof import("./hidden-key");
 
 const apply = Reflect.apply;
@@ -228,7 +229,17 @@ function main(): void {
   const backends = require("../backend") as typeof import("../backend");
   const { Tensor } = require("../tensor/tensor") as typeof import("../tensor/tensor");
 
+  // The grader's own modules are readable (a submission can find them from argv[1] or
+  // require.cache) and TypeScript's CommonJS calls across modules read their exports objects at
+  // each call, so replacing `api.runTest` or `guard.guardBeforeAssert` would have graded every test
+  // as passed. Exports are written only while a module loads: freezing them now changes nothing else.
+  for (const id of Object.keys(require.cache)) {
+    if (id.startsWith(__dirname + sep)) Object.freeze(require.cache[id]?.exports);
+  }
+  Object.freeze(RealmSnapshot.prototype);
   const kernel = createKernel(process.cwd());
+  // The kernel's class is reachable the same way; its execute is taken now, before any cell.
+  const execute = kernel.execute.bind(kernel);
   // Library code reaches the kernel through a hook on globalThis; the submission must not get the
   // kernel itself (it runs the solution's cells), only what displays need.
   const { installKernelHook } = require("../display/hook") as typeof import("../display/hook");
@@ -265,7 +276,7 @@ function main(): void {
 
   async function run(): Promise<void> {
     // The first compile starts TypeScript's language service (seconds): done before any step's clock starts.
-    await kernel.execute({ code: "0", silent: true, store_history: false }, () => undefined);
+    await execute({ code: "0", silent: true, store_history: false }, () => undefined);
     const gradlabRoots: object[] = [gradlab, Tensor, Tensor.prototype, backends.active(), Object.getPrototypeOf(backends.active()) as object];
     for (const v of Object.values(gradlab)) if ((typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype) || typeof v === "function") gradlabRoots.push(v as object);
     const gradlabSnap = new RealmSnapshot(gradlabRoots, { depth: 2, keepAdded: gradlabRoots, skip: [locals, kernel, hook, gradlab.defaultGenerator] });
@@ -288,7 +299,7 @@ function main(): void {
     send({ t: "ready" });
 
     const runCell = async (cell: JobCell): Promise<{ ok: boolean; error: string }> => {
-      const reply = await kernel.execute({ code: cell.code, stop_on_error: false }, () => undefined);
+      const reply = await execute({ code: cell.code, stop_on_error: false }, () => undefined);
       const ok = reply.status === "ok";
       const error = ok ? "" : `${String(reply.ename)}: ${String(reply.evalue)}`;
       return { ok, error: error.length > 2000 ? error.slice(0, 2000) + "…" : error };

@@ -176,6 +176,17 @@ add("inject-tests", make(null, null,
   "  return t.mul(0).sum();\n" +
   "}"), 0,
   { q1: 0, q2: 0, q3: 0, q4: 0 }, "its square, called by a tests cell at top level, replaces an earlier test, adds one, and swaps the `test` binding so the rest register as no-ops: each is caught and not run");
+add("patch-grader-modules", make(null, null, null, [["end",
+  "// the grader's own compiled modules sit beside the harness (argv[1]); swap what it calls\n" +
+  "const dir = require(\"path\").dirname(process.argv[1]);\n" +
+  "const pass = async (t: { id: string; name: string; points: number }) => ({ id: t.id, name: t.name, points: t.points, earned: t.points, passed: true, message: \"\", ms: 0 });\n" +
+  "const tries: string[] = [];\n" +
+  "const attempt = (what: string, f: () => void) => { try { f(); tries.push(what + \" patched\"); } catch (e) { tries.push(what + \" refused\"); } };\n" +
+  "attempt(\"api.runTest\", () => { require(dir + \"/api.js\").runTest = pass; });\n" +
+  "attempt(\"guard.guardBeforeAssert\", () => { require(dir + \"/guard.js\").guardBeforeAssert = () => undefined; });\n" +
+  "attempt(\"RealmSnapshot.restore\", () => { require(dir + \"/realm.js\").RealmSnapshot.prototype.restore = () => []; });\n" +
+  "tries"]]), 0,
+  { q1: 0, q2: 0, q3: 0, q4: 0 }, "the untouched exercise plus a cell that replaces the grader's own functions (api.runTest, the assertion guard, the snapshot's restore) through their modules: the harness froze them, so every stub still scores nothing");
 writeFileSync(join(here, "not-a-notebook.ipynb"), "{ this is not json");
 add("not-a-notebook", null, 0, {}, "not JSON: graded 0 with a note, without crashing; it matches no exercise");
 
