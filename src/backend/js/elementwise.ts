@@ -154,10 +154,6 @@ export function unaryDtype(op: UnaryOp, x: DType): DType {
   return x === "float64" ? "float64" : "float32";
 }
 
-export function unary(op: UnaryOp, x: JsArray): JsArray {
-  return execute(unaryPlan(op, x));
-}
-
 /** The same memory as 32-bit integers: float32 values copied or chosen bit for bit, without branches (see reluBitsRow). */
 function bits(a: Float32Array | Int32Array): Int32Array {
   return a instanceof Int32Array ? a : new Int32Array(a.buffer, a.byteOffset, a.length);
@@ -283,10 +279,6 @@ export function leakyRelu(x: JsArray, slope: number): JsArray {
     }
   });
   return new JsArray(out, x.shape);
-}
-
-export function where(c: JsArray, a: JsArray, b: JsArray): JsArray {
-  return execute(wherePlan(c, a, b));
 }
 
 /**

@@ -309,12 +309,6 @@ function floatOf(a: DType, b: DType): "float32" | "float64" {
   return a === "float64" || b === "float64" ? "float64" : "float32";
 }
 
-function copyOut(src: TypedArray): TypedArray {
-  const out = new (src.constructor as new (n: number) => TypedArray)(src.length);
-  out.set(src);
-  return out;
-}
-
 /*
  * Shared tensors (shared.ts). The results of parallel kernels live in
  * SharedArrayBuffers of their own, which the workers write directly: no
@@ -472,16 +466,16 @@ export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: 
   // balance load elsewhere cost more here than they save (the MNIST CNN's filter gradients took
   // 146 ms of CPU per step on 2 threads in 16-wide blocks, 106 ms in 2 blocks, 104 ms on 1 thread).
   const S = Math.min(numThreads, Math.ceil((splitCols ? g.R : g.Og) / 4));
-  const T = Math.min(numThreads, S);
-  if (T < 2) return undefined;
+  if (S < 2) return undefined;
   const pool = acquire();
   if (!pool) return undefined;
-  const staged = stage(pool, [dataOf(x), dataOf(gy)], [[floatOf(x.dtype, gy.dtype), g.O * g.R]]);
+  const staged = stage(pool, [dataOf(x), dataOf(gy)]);
   if (!staged) return undefined;
-  const [X, GY, DW] = staged;
-  DW.fill(0);
-  pool.run("conv2dBackwardFilter", { task: "filterGrad", bufs: [X, GY, DW], params: [...convParams(x.shape, wShape, p), splitCols ? 1 : 0, S] }, T);
-  return new JsArray(copyOut(DW), [...wShape]);
+  const [X, GY] = staged;
+  // a new SharedArrayBuffer starts at zero, and the threads add into it directly
+  const DW = sharedArray(floatOf(x.dtype, gy.dtype), g.O * g.R);
+  pool.run("conv2dBackwardFilter", { task: "filterGrad", bufs: [X, GY, DW], params: [...convParams(x.shape, wShape, p), splitCols ? 1 : 0, S] }, S);
+  return new JsArray(DW, [...wShape]);
 }
 
 /**

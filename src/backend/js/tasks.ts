@@ -104,17 +104,12 @@ function conv2dUnits(bufs: TypedArray[], q: number[], next: Next): void {
   for (let u = next(), n0 = u * per; n0 < g.N; u = next(), n0 = u * per) conv2dImages(x, w, g, p, y, n0, Math.min(g.N, n0 + per));
 }
 
-/** As conv2dUnits; each unit first clears its images of dx (the arena is reused). bufs: gy, w, dx. */
+/** As conv2dUnits; dx is a new shared array, so it starts at zero for col2im to add into. bufs: gy, w, dx. */
 function conv2dBackwardInputUnits(bufs: TypedArray[], q: number[], next: Next): void {
   const [gy, w, dx] = bufs;
   const { g, p } = convOf(q);
   const per = q[CONV_PARAMS];
-  const image = g.C * g.H * g.W;
-  for (let u = next(), n0 = u * per; n0 < g.N; u = next(), n0 = u * per) {
-    const n1 = Math.min(g.N, n0 + per);
-    dx.fill(0, n0 * image, n1 * image);
-    conv2dBackwardInputImages(gy, w, g, p, dx, n0, n1);
-  }
+  for (let u = next(), n0 = u * per; n0 < g.N; u = next(), n0 = u * per) conv2dBackwardInputImages(gy, w, g, p, dx, n0, Math.min(g.N, n0 + per));
 }
 
 /*
