@@ -32,14 +32,19 @@ interface Profile {
   kernels: Map<string, number>;
 }
 
-/** Wraps every JsBackend method to add its CPU time (and whether it went parallel) to the current tally. */
-function instrument(): { tally: Map<string, number>; parallel: { ms: number } } {
+/**
+ * Wraps every JsBackend method to add its CPU time (and whether it went parallel) to the current
+ * tally. `restore` puts the methods back: `npm run bench` runs the other benches in this process.
+ */
+function instrument(): { tally: Map<string, number>; parallel: { ms: number }; restore: () => void } {
   const tally = new Map<string, number>();
   const parallel = { ms: 0 };
   const proto = JsBackend.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const originals: [string, (...a: unknown[]) => unknown][] = [];
   for (const name of Object.getOwnPropertyNames(proto)) {
     const f = proto[name];
     if (name === "constructor" || typeof f !== "function") continue;
+    originals.push([name, f]);
     proto[name] = function (this: unknown, ...args: unknown[]) {
       const t = cpuMs(), jobs = internals.jobs;
       const r = f.apply(this, args);
@@ -50,7 +55,10 @@ function instrument(): { tally: Map<string, number>; parallel: { ms: number } } 
       return r;
     };
   }
-  return { tally, parallel };
+  const restore = () => {
+    for (const [name, f] of originals) proto[name] = f;
+  };
+  return { tally, parallel, restore };
 }
 
 function profile(threads: number, probe: ReturnType<typeof instrument>): Profile {
@@ -80,8 +88,14 @@ export async function run(): Promise<void> {
   const before = getNumThreads();
   const probe = instrument();
   const load0 = os.loadavg()[0];
-  const one = profile(1, probe), two = profile(2, probe);
-  setNumThreads(before);
+  let one: Profile, two: Profile;
+  try {
+    one = profile(1, probe);
+    two = profile(2, probe);
+  } finally {
+    probe.restore();
+    setNumThreads(before);
+  }
   const load1 = os.loadavg()[0];
 
   const names = [...one.kernels.keys()].sort((a, b) => (one.kernels.get(b) ?? 0) - (one.kernels.get(a) ?? 0));
