@@ -1,6 +1,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { repoRoot } from "../kernel-ext/install";
+
+/** The repository root, from compiled (dist/bench) or source (bench) code alike. */
+export { repoRoot };
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -20,16 +24,6 @@ export function printTable(title: string, header: string[], rows: (string | numb
   console.log();
 }
 
-/** The repository root, from compiled (dist/bench) or source (bench) code alike. */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the repository root (no package.json above " + __dirname + ")");
-    dir = up;
-  }
-  return dir;
-}
 
 /** Results land in bench-results/NAME.json (ignored by git), with the machine they ran on. */
 export function writeResult(name: string, result: Record<string, unknown>): string {

@@ -42,19 +42,15 @@ export async function main(args: readonly string[]): Promise<number> {
     return start(args.slice(1));
   } else if (cmd === "notebooks") {
     return runAllNotebooks(args.slice(1));
-  } else if (cmd === "grade") {
-    // The grader lives in src/grade/ and is optional here: loaded only when asked for.
+  } else if (cmd === "grade" || cmd === "exercises") {
+    // The grader and the exercise generator live in src/grade/, loaded only when asked for.
     const cli = join(__dirname, "..", "src", "grade", "cli.js");
     if (!existsSync(cli)) {
-      console.error("gradlab grade: the grader is not built (npm run build)");
+      console.error(`gradlab ${cmd}: the grader is not built (npm run build)`);
       return 1;
     }
-    const grade = require(cli) as { main(args: readonly string[]): number | Promise<number> };
-    return grade.main(args.slice(1));
-  } else if (cmd === "exercises") {
-    const cli = join(__dirname, "..", "src", "grade", "cli.js");
-    const grade = require(cli) as { exercisesMain(args: readonly string[]): number };
-    return grade.exercisesMain(args.slice(1));
+    const grade = require(cli) as { main(args: readonly string[]): number | Promise<number>; exercisesMain(args: readonly string[]): number };
+    return cmd === "grade" ? grade.main(args.slice(1)) : grade.exercisesMain(args.slice(1));
   } else if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
     console.log(USAGE);
     return 0;

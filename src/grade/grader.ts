@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { escapeHtml } from "../display/bundle";
 import type { JobCell } from "./harness";
-import { manualQuestions, Notebook, parseNotebook, roleOf, sourceOf } from "./notebook";
+import { manualQuestions, Notebook, parseNotebook, readNotebook, roleOf, sourceOf } from "./notebook";
 import { Limits, RunOutcome, Sandbox } from "./sandbox";
 
 export interface GradeOptions {
@@ -230,7 +230,7 @@ function loadExercises(dir: string): Map<string, Exercise> {
   if (!existsSync(dir)) throw new Error(`gradlab grade: no solutions folder ${dir} (--solutions DIR)`);
   for (const f of readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort()) {
     const file = join(dir, f);
-    const nb = parseNotebook(readFileSync(file, "utf8"), file);
+    const nb = readNotebook(file);
     const id = nb.metadata.gradlab?.exercise ?? basename(f, ".ipynb");
     out.set(id, {
       id, title: nb.metadata.gradlab?.title ?? id, file, nb,
@@ -323,7 +323,8 @@ export async function grade(target: string, opts: GradeOptions): Promise<GradeRe
 }
 
 function scoreOf(g: SubmissionGrade, ex: Exercise, nb: Notebook | undefined, run: RunResult | undefined): SubmissionGrade {
-  const order = questionsOf(ex).map((q) => q.id);
+  const qs = questionsOf(ex);
+  const order = qs.map((q) => q.id);
   const byQuestion = [...ex.reference].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   // Each solution cell must register what it registered in the solution's own run, no more, no less.
   const seq = (list: TestInfo[], cell: string | undefined): string => JSON.stringify(list.filter((x) => x.cell === cell).map((x) => x.step));
@@ -339,7 +340,7 @@ function scoreOf(g: SubmissionGrade, ex: Exercise, nb: Notebook | undefined, run
     return { id: t.id, name: t.name, points: t.points, earned: passed ? t.points : 0, passed, hidden: t.hidden, message };
   });
   const answers = new Map((nb ? manualQuestions(nb) : []).map((q) => [q.id, q.answer]));
-  const questions: QuestionScore[] = questionsOf(ex).map((q) => {
+  const questions: QuestionScore[] = qs.map((q) => {
     if (q.manual) return { id: q.id, earned: 0, possible: q.points, manual: { answer: answers.get(q.id) ?? "(no answer found)" } };
     const ts = tests.filter((t) => t.id === q.id);
     return { id: q.id, earned: ts.reduce((a, t) => a + t.earned, 0), possible: q.points };

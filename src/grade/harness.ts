@@ -52,7 +52,6 @@ const bufferAlloc = Buffer.alloc;
 const bufferToString = Buffer.prototype.toString;
 const strIndexOf = String.prototype.indexOf;
 const strSlice = String.prototype.slice;
-const arrayPush = Array.prototype.push;
 const setAdd = Set.prototype.add;
 const setDelete = Set.prototype.delete;
 const SetCtor = Set;

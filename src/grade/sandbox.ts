@@ -2,8 +2,9 @@ import { spawn } from "node:child_process";
 import { createCipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { HarnessMessage, Job, JobCell } from "./harness";
+import { repoRoot } from "../../kernel-ext/install";
 import { hiddenKey } from "./hidden-key";
 
 /**
@@ -46,17 +47,6 @@ export interface RunOutcome {
   forged: number;
   stderrTail: string;
   seconds: number;
-}
-
-/** The repository root: the folder with package.json above this file (dist/src/grade or src/grade). */
-export function repoRoot(from = __dirname): string {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "src", "grade"))) return dir;
-    const up = resolve(dir, "..");
-    if (up === dir) throw new Error(`gradlab grade: no gradlab checkout above ${from}`);
-    dir = up;
-  }
 }
 
 export class Sandbox {
