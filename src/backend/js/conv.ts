@@ -141,7 +141,7 @@ export function conv2dBackwardFilter(x: JsArray, gy: JsArray, wShape: Shape, p: 
   return new JsArray(dw, [...wShape]);
 }
 
-function poolGeometry(xShape: Shape, p: Pool2dParams) {
+export function poolGeometry(xShape: Shape, p: Pool2dParams) {
   const [N, C, H, W] = xShape;
   const Ho = convOutSize(H, p.kernel[0], p.stride[0], p.padding[0], 1);
   const Wo = convOutSize(W, p.kernel[1], p.stride[1], p.padding[1], 1);

@@ -6,7 +6,7 @@ import { GradlabError, fail } from "../../errors";
 import { DType, TypedArray, dtypeOfArray, isFloat } from "../../tensor/dtype";
 import { Shape, numel } from "../../tensor/shape";
 import { JsArray, coalesce, contiguous, dataOf } from "./array";
-import { convOutSize, geometry } from "./conv";
+import { geometry, poolGeometry } from "./conv";
 import { around, scatterAddAligned, scatterAddData } from "./indexing";
 import { FAMILIES, Plan, UNARY_OPS, BINARY_OPS } from "./elementwise";
 import { ARRAY_OF, BYTES, isShared, sharedArray, sharing } from "./shared";
@@ -507,8 +507,7 @@ export function elementwise(plan: Plan): JsArray | undefined {
 /** maxPool2d, a few planes per unit; x is copied into the arena if it is not shared (the pooling costs several times the copy). */
 export function maxPool2d(x: JsArray, p: Pool2dParams): { out: JsArray; argmax: JsArray } | undefined {
   if (numThreads < 2 || !isFloat(x.dtype) || x.size < internals.minElementwise) return undefined;
-  const [N, C, H, W] = x.shape;
-  const Ho = convOutSize(H, p.kernel[0], p.stride[0], p.padding[0], 1), Wo = convOutSize(W, p.kernel[1], p.stride[1], p.padding[1], 1);
+  const { N, C, H, W, Ho, Wo } = poolGeometry(x.shape, p);
   const U = Math.min(N * C, UNITS_PER_THREAD * numThreads);
   const T = Math.min(numThreads, U);
   if (T < 2 || Ho <= 0 || Wo <= 0) return undefined;

@@ -17,7 +17,7 @@ import { gemm } from "./matmul";
  */
 export interface Job {
   task: TaskName;
-  /** Views on the shared arena, so every thread sees the same memory. */
+  /** Views on shared memory (the arena, or a kernel result's own SharedArrayBuffer), so every thread sees the same memory. */
   bufs: TypedArray[];
   params: number[];
   /** Deal unit u to thread u % roundRobin (for tests: every thread surely computes); 0: first come first served. */

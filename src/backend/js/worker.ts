@@ -5,9 +5,10 @@ import { decodeJob, dispenser, externalsOf, runTask } from "./tasks";
  * The worker side of parallel.ts. A worker sleeps in Atomics.wait on its
  * job counter; the main thread writes a job into shared memory, bumps the
  * counter and wakes it. The worker takes units of the job until none is
- * left and bumps its done counter. No message is sent per job (a worker
- * blocked in Atomics.wait sees no events): only a new, larger arena goes by
- * message, read synchronously with receiveMessageOnPort.
+ * left and bumps its done counter. A worker blocked in Atomics.wait sees no
+ * events, so what goes by message (a new, larger arena; the shared buffers of
+ * a job whose arrays live outside the arena) is read synchronously with
+ * receiveMessageOnPort when the job starts.
  *
  * The control block is an Int32Array with one 64-byte slot per thread
  * (slot 0 is the main thread's), so two threads never write the same cache line.
@@ -31,7 +32,7 @@ export interface WorkerInit {
   desc: SharedArrayBuffer;
   /** This worker's thread index, 1..T-1 (the main thread is 0). */
   index: number;
-  /** Main to worker: new arenas {arena, gen}; worker to main: errors {error}. */
+  /** Main to worker: new arenas {arena, gen} and a job's shared buffers {seq, externals}; worker to main: errors {error}. */
   port: MessagePort;
 }
 
